@@ -1,0 +1,18 @@
+"""Enrichment, the Whoosh index and the search function that everything else calls."""
+
+from indexer.live import LiveIndex
+from indexer.query import QueryError
+from indexer.search import SearchRequest, get_document, search
+from indexer.write import IndexAccessError, index_articles, index_from_store, rebuild_from_store
+
+__all__ = [
+    "IndexAccessError",
+    "LiveIndex",
+    "QueryError",
+    "SearchRequest",
+    "get_document",
+    "index_articles",
+    "index_from_store",
+    "rebuild_from_store",
+    "search",
+]

@@ -1,0 +1,81 @@
+"""Shared fixtures: a real index built from a few articles, the Flask app over it, and the CLI.
+
+Tests that read ../shared/data find it through INNOSEARCH_SHARED (default: ../shared beside the
+repository) and skip with a reason when it is missing.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from crawler.article import Article
+from indexer import index_articles
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+def shared_dir() -> Path:
+    return Path(os.environ.get("INNOSEARCH_SHARED", ROOT.parent / "shared"))
+
+
+@pytest.fixture(scope="session")
+def shared() -> Path:
+    path = shared_dir()
+    if not (path / "data").is_dir():
+        pytest.skip(f"shared data not found at {path} (set INNOSEARCH_SHARED)")
+    return path
+
+
+def fixture_articles() -> list[Article]:
+    lines = (FIXTURES / "articles.jsonl").read_text(encoding="utf-8").splitlines()
+    return [Article.from_dict(json.loads(line)) for line in lines if line.strip()]
+
+
+@pytest.fixture(scope="session")
+def built_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A real Whoosh index of tests/fixtures/articles.jsonl, shared by read-only tests."""
+    path = tmp_path_factory.mktemp("index")
+    index_articles(path, fixture_articles())
+    return path
+
+
+@pytest.fixture
+def app(built_index: Path) -> Iterator[Flask]:
+    from web import create_app, get_index
+
+    app = create_app({"INDEX_DIR": str(built_index), "TESTING": True})
+    yield app
+    get_index(app).close()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+class CLI:
+    """Runs `innosearch` in-process and captures what it printed."""
+
+    def __init__(self, capsys: pytest.CaptureFixture[str]) -> None:
+        self.capsys = capsys
+
+    def __call__(self, *args: str) -> tuple[int, str, str]:
+        from innosearch.cli import main
+
+        self.capsys.readouterr()
+        code = main(list(args))
+        out, err = self.capsys.readouterr()
+        return code, out, err
+
+
+@pytest.fixture
+def cli(capsys: pytest.CaptureFixture[str]) -> CLI:
+    return CLI(capsys)

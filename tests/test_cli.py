@@ -1,0 +1,106 @@
+"""The `innosearch` command as INTERFACE.md promises it: JSON out, one-line errors, exit codes."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+from tests.conftest import CLI, FIXTURES
+
+
+def test_index_from_jsonl_then_search_json(cli: CLI, tmp_path: Path) -> None:
+    index = str(tmp_path / "ix")
+    code, _out, err = cli(
+        "index", "--from-jsonl", str(FIXTURES / "articles.jsonl"), "--index", index
+    )
+    assert code == 0 and "7 articles indexed" in err
+    code, out, _ = cli("search", "semiconductor", "--index", index, "--json")
+    body = json.loads(out)
+    assert code == 0 and body["total"] == 2 and set(body["facets"]) == {"year", "chain", "country"}
+    assert {r["id"] for r in body["results"]} == {"chips-nanjing", "xss"}
+    code, out, _ = cli("search", "", "--index", index, "--json", "--chain", "nev", "--limit", "1")
+    assert json.loads(out)["results"][0]["id"] == "ev-batteries"
+    code, out, _ = cli("search", "vaccine", "--index", index)
+    assert code == 0 and "Biotech firm starts vaccine trial" in out
+
+
+def test_index_from_jsonl_keeps_given_ids_and_skips_bad_lines(cli: CLI, tmp_path: Path) -> None:
+    records = tmp_path / "in.jsonl"
+    records.write_text(
+        '{"id": 42, "url": "https://x.example/a", "title": "Graphene", "text": "graphene film",'
+        ' "published": "2020-05-06T10:00:00Z"}\nnot json\n'
+        '{"url": "https://x.example/b", "title": "Rail", "text": "maglev", "published": "soon"}\n',
+        encoding="utf-8",
+    )
+    index = str(tmp_path / "ix")
+    code, _, err = cli("index", "--from-jsonl", str(records), "--index", index)
+    assert code == 0 and "line 2 skipped" in err
+    body = json.loads(cli("search", "graphene", "--index", index, "--json")[1])
+    assert body["results"][0]["id"] == "42" and body["results"][0]["published"] == "2020-05-06"
+    body = json.loads(cli("search", "maglev", "--index", index, "--json")[1])
+    assert body["results"][0]["published"] is None  # an unreadable date is no date
+
+
+def test_user_mistakes_are_one_line_errors(cli: CLI, tmp_path: Path) -> None:
+    cases = [
+        ("search", "chips", "--index", str(tmp_path / "none")),
+        ("index", "--from-jsonl", str(tmp_path / "missing.jsonl"), "--index", str(tmp_path)),
+        ("crawl", "ftp://example.com/"),
+        ("index", "--data", str(tmp_path / "nodata"), "--index", str(tmp_path / "ix")),
+    ]
+    for args in cases:
+        code, _out, err = cli(*args)
+        assert code != 0, args
+        assert err.count("\n") == 1 and "Traceback" not in err, err
+        assert err.startswith("innosearch "), err
+
+
+def test_bad_query_from_the_shell(cli: CLI, built_index: Path) -> None:
+    code, _out, err = cli("search", '"unclosed', "--index", str(built_index))
+    assert code == 1 and "unbalanced quote" in err and "Traceback" not in err
+
+
+def test_stats_json(cli: CLI, built_index: Path, tmp_path: Path) -> None:
+    code, out, _ = cli("stats", "--json", "--index", str(built_index), "--data", str(tmp_path))
+    stats = json.loads(out)
+    assert code == 0 and stats["index"]["documents"] == 7 and stats["index"]["bytes"] > 0
+    assert stats["store"]["pages"] == 0
+
+
+def test_extract_reads_plain_and_gzipped_files(cli: CLI, tmp_path: Path) -> None:
+    page = (
+        "<html lang='en'><head><title>Fab opens | Example News</title>"
+        "<meta property='article:published_time' content='2021-10-20T08:00:00Z'></head>"
+        "<body><nav><a href='/'>Home</a></nav><article><h1>Fab opens</h1>"
+        + "<p>The new wafer fab in Nanjing opened on Wednesday with two production lines.</p>" * 6
+        + "</article><footer>Copyright Example News</footer></body></html>"
+    )
+    (tmp_path / "a.html").write_text(page, encoding="utf-8")
+    (tmp_path / "b.html.gz").write_bytes(gzip.compress(page.encode()))
+    code, out, _ = cli("extract", str(tmp_path / "a.html"), str(tmp_path / "b.html.gz"))
+    lines = [json.loads(line) for line in out.splitlines()]
+    assert code == 0 and [r["id"] for r in lines] == ["a", "b"]
+    for r in lines:
+        assert set(r) == {
+            "id",
+            "title",
+            "text",
+            "published",
+            "authors",
+            "language",
+            "canonical_url",
+        }
+        assert "wafer fab in Nanjing" in r["text"] and "Copyright" not in r["text"]
+        assert r["published"] == "2021-10-20" and r["title"] == "Fab opens"
+
+
+def test_enrich_reads_lines_and_writes_facets(cli: CLI, tmp_path: Path, monkeypatch) -> None:
+    src = tmp_path / "in.jsonl"
+    src.write_text((FIXTURES / "articles.jsonl").read_text(encoding="utf-8"), encoding="utf-8")
+    code, out, _ = cli("enrich", str(src))
+    rows = {r["id"]: r for r in map(json.loads, out.splitlines())}
+    assert code == 0 and len(rows) == 7
+    assert set(rows["chips-nanjing"]) == {"id", "year", "chains", "countries"}
+    assert rows["chips-nanjing"]["year"] == 2021 and "CN" in rows["chips-nanjing"]["countries"]
+    assert rows["nodate"]["year"] is None

@@ -1,0 +1,100 @@
+"""The whole pipeline: the bundled sample site served on loopback, crawled with the real crawler,
+indexed, and searched through the Flask app and the command line."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask.testing import FlaskClient
+
+from innosearch.sample_site import serve
+from tests.conftest import CLI
+from web import create_app, get_index
+
+
+@pytest.fixture(scope="module")
+def crawled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[object, Path, Path]]:
+    """Crawls the sample site once for the module: (site, data dir, index dir)."""
+    from innosearch.cli import main
+
+    root = tmp_path_factory.mktemp("e2e")
+    data, index = root / "data", root / "index"
+    env = {"INNOSEARCH_CRAWL_ALLOW_LOCAL": "1", "INNOSEARCH_CRAWL_DELAY": "0"}
+    with pytest.MonkeyPatch.context() as mp, serve() as site:
+        for name, value in env.items():
+            mp.setenv(name, value)
+        assert main(["crawl", site.url, "--data", str(data)]) == 0
+        assert main(["index", "--data", str(data), "--index", str(index)]) == 0
+        yield site, data, index
+
+
+@pytest.fixture
+def client(crawled: tuple[object, Path, Path]) -> Iterator[FlaskClient]:
+    app = create_app({"INDEX_DIR": str(crawled[2])})
+    yield app.test_client()
+    get_index(app).close()
+
+
+def test_crawl_obeys_robots_and_reaches_every_article(crawled, client: FlaskClient) -> None:
+    site, _data, _index = crawled
+    paths = [entry[0] if isinstance(entry, tuple) else entry for entry in site.requests]
+    assert paths[0] == "/robots.txt"
+    assert not [p for p in paths if p.startswith("/admin")]
+    body = client.get("/api/search?per_page=100").get_json()
+    assert body["total"] == len(site.articles)
+    titles = {r["title"] for r in body["results"]}
+    assert titles == {a["title"] for a in site.articles}
+
+
+def test_semiconductor_search_with_facets_that_filter(client: FlaskClient, crawled) -> None:
+    site = crawled[0]
+    body = client.get("/api/search?q=semiconductor").get_json()
+    expected = [a for a in site.articles if "semiconductor" in json.dumps(a).lower()]
+    assert body["total"] >= len(expected) * 0.8 and body["total"] >= 3
+    scores = [r["score"] for r in body["results"]]
+    assert scores == sorted(scores, reverse=True)
+    facets = body["facets"]
+    assert facets["year"] and facets["chain"] and facets["country"]
+    assert "integrated-circuits" in facets["chain"]
+    year, count = next(iter(facets["year"].items()))
+    narrowed = client.get(f"/api/search?q=semiconductor&year={year}").get_json()
+    assert narrowed["total"] == count and all(r["year"] == int(year) for r in narrowed["results"])
+    page = client.get(f"/?q=semiconductor&chain=integrated-circuits&year={year}")
+    assert page.status_code == 200 and 'class="on"' in page.get_data(as_text=True)
+
+
+def test_facets_cover_the_sample_site(client: FlaskClient, crawled) -> None:
+    site = crawled[0]
+    facets = client.get("/api/search").get_json()["facets"]
+    assert {str(y) for y in range(2019, 2026)} <= set(facets["year"])
+    assert len(facets["chain"]) == 12
+    assert len(facets["country"]) >= 10
+    # Dates come from the pages' markup: every year matches the article's own date.
+    body = client.get("/api/search?per_page=100").get_json()
+    published = {a["title"]: a["published"] for a in site.articles}
+    wrong = [r["title"] for r in body["results"] if r["published"] != published[r["title"]]]
+    assert not wrong
+
+
+def test_innovation_through_the_api_and_a_bad_query(client: FlaskClient) -> None:
+    body = client.get("/api/search?q=innovation").get_json()
+    assert body["total"] > 0 and set(body["facets"]) == {"year", "chain", "country"}
+    bad = client.get("/api/search?q=%22innovation")
+    assert bad.status_code == 400 and "quote" in bad.get_json()["error"]
+
+
+def test_second_crawl_is_incremental(crawled, cli: CLI, monkeypatch: pytest.MonkeyPatch) -> None:
+    site, data, index = crawled
+    monkeypatch.setenv("INNOSEARCH_CRAWL_ALLOW_LOCAL", "1")
+    monkeypatch.setenv("INNOSEARCH_CRAWL_DELAY", "0")
+    code, _out, err = cli("crawl", site.url, "--data", str(data))
+    assert code == 0 and "not modified" in err
+    code, _out, err = cli("index", "--data", str(data), "--index", str(index))
+    assert code == 0 and "0 added or updated" in err
+    code, out, _ = cli("stats", "--json", "--data", str(data), "--index", str(index))
+    stats = json.loads(out)
+    assert stats["index"]["documents"] == len(site.articles)
+    assert stats["store"]["articles"] == len(site.articles)

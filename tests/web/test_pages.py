@@ -1,0 +1,80 @@
+"""The researchers' page: results, facets that filter when clicked, paging, escaping."""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+
+from flask.testing import FlaskClient
+
+
+class Links(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.facet_links: dict[str, str] = {}
+        self._href: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = dict(attrs)
+        if tag == "a" and (a.get("href") or "").startswith("/") and "title" in a:
+            self.facet_links[a["title"] or ""] = a["href"] or ""
+
+
+def page(client: FlaskClient, url: str) -> str:
+    response = client.get(url)
+    assert response.status_code == 200, response.data[:300]
+    return response.get_data(as_text=True)
+
+
+def test_search_page_shows_ranked_results_and_facets(client: FlaskClient) -> None:
+    html = page(client, "/?q=semiconductor")
+    assert re.search(r"<strong>2</strong> articles", html)
+    assert "Nanjing chip makers expand wafer fabs" in html
+    assert "<mark>" in html
+    for heading in ("Year", "Industry chain", "Country"):
+        assert f"<h2>{heading}</h2>" in html
+
+
+def test_clicking_a_facet_filters_and_clicking_again_removes_it(client: FlaskClient) -> None:
+    links = Links()
+    links.feed(page(client, "/"))
+    nev = links.facet_links["New energy vehicles"]
+    filtered = page(client, nev)
+    assert "Electric vehicle makers race" in filtered
+    assert "Nanjing chip makers" not in filtered
+    assert re.search(r'class="on"', filtered)
+    again = Links()
+    again.feed(filtered)
+    assert "chain=nev" not in again.facet_links["New energy vehicles"]
+
+
+def test_paging_links(client: FlaskClient) -> None:
+    html = page(client, "/?per_page=3")
+    assert "page 1 of 3" in html and 'rel="next" href="/?per_page=3&amp;page=2"' in html
+
+
+def test_crawled_markup_is_escaped_on_the_page(client: FlaskClient) -> None:
+    html = page(client, "/?q=markup")
+    assert "<script>alert" not in html and "&lt;script&gt;alert" in html
+    assert "<img src=x" not in html
+
+
+def test_security_headers(client: FlaskClient) -> None:
+    headers = client.get("/").headers
+    assert "script-src 'self'" in headers["Content-Security-Policy"]
+    assert "unsafe-inline" not in headers["Content-Security-Policy"]
+    assert headers["X-Frame-Options"] == "DENY"
+    assert headers["Referrer-Policy"] == "same-origin"
+
+
+def test_bad_query_shows_a_message_with_status_400(client: FlaskClient) -> None:
+    response = client.get('/?q="unclosed')
+    assert response.status_code == 400
+    assert "unbalanced quote" in response.get_data(as_text=True)
+
+
+def test_article_view_shows_text_facets_evidence_and_provenance(client: FlaskClient) -> None:
+    html = page(client, "/article/chips-nanjing")
+    assert "Semiconductor equipment makers from Japan" in html
+    assert "Integrated circuits" in html and "Provenance" in html
+    assert client.get("/article/nope").status_code == 404

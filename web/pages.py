@@ -1,0 +1,85 @@
+"""The researchers' pages: search with facets, and one article with its evidence."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from flask import Blueprint, abort, current_app, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+
+from indexer import get_document, search
+from indexer.facets import FACETS
+from web import get_index
+from web.params import search_request
+
+bp = Blueprint("pages", __name__)
+
+CHAIN_NAMES = {
+    "software": "Software and information services",
+    "ai": "Artificial intelligence",
+    "integrated-circuits": "Integrated circuits",
+    "nev": "New energy vehicles",
+    "biomedicine": "New medicine and life health",
+    "smart-grid": "Smart grid",
+    "rail-transit": "Rail transit",
+    "smart-manufacturing": "Smart manufacturing equipment",
+    "new-materials": "New materials",
+    "aerospace": "Aerospace and satellites",
+    "communications": "Next-generation communications",
+    "clean-energy": "Clean energy and environment",
+}
+
+
+@bp.get("/")
+def search_page() -> ResponseReturnValue:
+    req = search_request(request.args)
+    result = search(get_index(current_app), req)
+    pages = max(1, -(-result["total"] // req.per_page))
+    api_url = url_for("api.api_search") + _query_string(request.args.items(multi=True))
+    response = current_app.make_response(
+        render_template(
+            "search.html",
+            req=req,
+            result=result,
+            pages=pages,
+            selected={name: set(vals) for name, vals in req.filters.items()},
+            facet_names=list(FACETS),
+            chain_names=CHAIN_NAMES,
+            toggle_url=_toggle_url,
+            page_url=_page_url,
+            api_url=api_url,
+        )
+    )
+    response.headers["Link"] = f'<{api_url}>; rel="alternate"; type="application/json"'
+    return response
+
+
+@bp.get("/article/<doc_id>")
+def article_page(doc_id: str) -> ResponseReturnValue:
+    doc = get_document(get_index(current_app), doc_id)
+    if doc is None:
+        abort(404, description=f"no article with id {doc_id!r}")
+    return render_template("article.html", doc=doc, chain_names=CHAIN_NAMES)
+
+
+def _query_string(items: Any) -> str:
+    pairs = [(k, v) for k, v in items if v != ""]
+    return "?" + urlencode(pairs) if pairs else ""
+
+
+def _toggle_url(facet: str, value: str) -> str:
+    """The URL of this page with one facet value added, or removed when already selected."""
+    items = [(k, v) for k, v in request.args.items(multi=True) if k != "page"]
+    if (facet, value) in items:
+        items.remove((facet, value))
+    else:
+        items.append((facet, value))
+    return url_for("pages.search_page") + _query_string(items)
+
+
+def _page_url(page: int) -> str:
+    items = [(k, v) for k, v in request.args.items(multi=True) if k != "page"]
+    if page > 1:
+        items.append(("page", str(page)))
+    return url_for("pages.search_page") + _query_string(items)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from weakref import WeakKeyDictionary
 
 from whoosh.reading import IndexReader
 from whoosh.searching import Searcher
@@ -44,21 +43,36 @@ DocSet = frozenset[int]
 
 
 class FacetCache:
-    """For each facet, value -> the set of (live) document numbers carrying it, per reader."""
+    """For each facet, value -> the set of (live) document numbers carrying it.
+
+    Kept per index state (generation and segments), so every thread's searcher on the same
+    commit shares one copy, and a new commit or a swapped-in rebuild starts a new one.
+    """
+
+    KEEP = 4  # index states kept: the current one and a few that old searchers may still use
 
     def __init__(self) -> None:
-        self._by_reader: WeakKeyDictionary[IndexReader, dict[str, dict[str, DocSet]]] = (
-            WeakKeyDictionary()
-        )
+        self._by_state: dict[tuple[object, ...], dict[str, dict[str, DocSet]]] = {}
         self._lock = threading.Lock()
 
     def values(self, searcher: Searcher, facet: Facet) -> dict[str, DocSet]:
         reader = searcher.reader()
+        key = _state_key(reader)
         with self._lock:
-            per_reader = self._by_reader.setdefault(reader, {})
-            if facet.name not in per_reader:
-                per_reader[facet.name] = _read_values(searcher, facet)
-            return per_reader[facet.name]
+            per_state = self._by_state.get(key)
+            if per_state is None:
+                while len(self._by_state) >= self.KEEP:
+                    self._by_state.pop(next(iter(self._by_state)))
+                per_state = self._by_state[key] = {}
+            if facet.name not in per_state:
+                per_state[facet.name] = _read_values(searcher, facet)
+            return per_state[facet.name]
+
+
+def _state_key(reader: IndexReader) -> tuple[object, ...]:
+    leaves = [sub for sub, _offset in reader.leaf_readers()] if not reader.is_atomic() else [reader]
+    segments = tuple(sorted(str(leaf.segment().segment_id()) for leaf in leaves if leaf.segment()))
+    return (reader.generation(), segments)
 
 
 def _read_values(searcher: Searcher, facet: Facet) -> dict[str, DocSet]:

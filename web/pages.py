@@ -2,33 +2,24 @@
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 from urllib.parse import urlencode
 
 from flask import Blueprint, abort, current_app, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
-from indexer import get_document, search
+from indexer import get_document, search, taxonomy
 from indexer.facets import FACETS
 from web import get_index
 from web.params import search_request
 
 bp = Blueprint("pages", __name__)
 
-CHAIN_NAMES = {
-    "software": "Software and information services",
-    "ai": "Artificial intelligence",
-    "integrated-circuits": "Integrated circuits",
-    "nev": "New energy vehicles",
-    "biomedicine": "New medicine and life health",
-    "smart-grid": "Smart grid",
-    "rail-transit": "Rail transit",
-    "smart-manufacturing": "Smart manufacturing equipment",
-    "new-materials": "New materials",
-    "aerospace": "Aerospace and satellites",
-    "communications": "Next-generation communications",
-    "clean-energy": "Clean energy and environment",
-}
+
+def chain_names() -> dict[str, str]:
+    """Chain id -> name, from the taxonomy data file (indexer/data/chains.toml)."""
+    return {chain.id: chain.name for chain in taxonomy.rules().chains}
 
 
 @bp.get("/")
@@ -45,8 +36,9 @@ def search_page() -> ResponseReturnValue:
             pages=pages,
             selected={name: set(vals) for name, vals in req.filters.items()},
             facet_names=list(FACETS),
-            chain_names=CHAIN_NAMES,
+            chain_names=chain_names(),
             toggle_url=_toggle_url,
+            country_name=country_name,
             page_url=_page_url,
             api_url=api_url,
         )
@@ -60,7 +52,21 @@ def article_page(doc_id: str) -> ResponseReturnValue:
     doc = get_document(get_index(current_app), doc_id)
     if doc is None:
         abort(404, description=f"no article with id {doc_id!r}")
-    return render_template("article.html", doc=doc, chain_names=CHAIN_NAMES)
+    return render_template(
+        "article.html", doc=doc, chain_names=chain_names(), country_name=country_name
+    )
+
+
+@cache
+def country_name(code: str) -> str:
+    """The English name of an ISO 3166-1 code (former states too), for tooltips."""
+    import pycountry
+
+    found = pycountry.countries.get(alpha_2=code)
+    if found is not None:
+        return str(getattr(found, "common_name", None) or found.name)
+    former = pycountry.historic_countries.get(alpha_2=code)
+    return str(former.name).split(",")[0] if former else code
 
 
 def _query_string(items: Any) -> str:

@@ -1,0 +1,71 @@
+"""Enrichment: the year, industry chains and countries of an article, with their evidence.
+
+This is the one entry point the indexer and the `innosearch enrich` command call. The
+vocabularies are compiled once per process (see `indexer.taxonomy` and `indexer.countries`),
+so enriching an article is two regex passes over its text plus some counting.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from indexer import countries, taxonomy
+
+# An ISO 8601 date or date-time; only its year is used.
+_ISO_DATE = re.compile(r"\s*(\d{4})-(\d{2})(?:-(\d{2}))?(?:[T ].*)?\s*$")
+_SPACE = re.compile(r"\s+")
+
+
+@dataclass
+class Enrichment:
+    """The facets of one article.
+
+    `evidence` maps each chain id and each country code the article carries to the terms
+    that gave it, so the article page can say why and maintainers can fix the data files.
+    """
+
+    year: int | None
+    chains: list[str] = field(default_factory=list)
+    countries: list[str] = field(default_factory=list)
+    evidence: dict[str, list[str]] = field(default_factory=dict)
+
+
+def year_of(published: str | None) -> int | None:
+    """The year of an ISO publication date; None when there is no trustworthy date.
+
+    TAXONOMY.md: an article without a date carries no year rather than a guessed one, so
+    anything that is not an ISO date with a plausible month and day gives None.
+    """
+    if not published:
+        return None
+    m = _ISO_DATE.match(published)
+    if not m:
+        return None
+    year, month, day = int(m.group(1)), int(m.group(2)), int(m.group(3) or 1)
+    if not (1 <= month <= 12 and 1 <= day <= 31 and 1800 <= year <= 2999):
+        return None
+    return year
+
+
+def enrich(title: str, text: str, published: str | None) -> Enrichment:
+    """Year, chains and countries of an article, each chain and country with its evidence."""
+    title = _SPACE.sub(" ", title or "").strip()
+    body = _SPACE.sub(" ", text or "").strip()
+    # One string for both passes: hard-wrapped lines ("Soviet\nUnion") read as one phrase,
+    # and positions before `title_end` are the title's.
+    scanned = f"{title} | {body}" if title else body
+    title_end = len(title) + 3 if title else 0
+    caps_until = title_end if title and title.isupper() else 0
+
+    chain_evidence = taxonomy.classify(scanned, title_end, caps_until)
+    country_evidence = countries.detect(scanned, caps_until)
+    chain_order = taxonomy.chain_ids()
+    chains = sorted(chain_evidence, key=chain_order.index)
+    codes = sorted(country_evidence)
+    return Enrichment(
+        year=year_of(published),
+        chains=chains,
+        countries=codes,
+        evidence={**{c: chain_evidence[c] for c in chains}, **country_evidence},
+    )

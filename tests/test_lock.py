@@ -1,0 +1,54 @@
+"""The run lock: a second overlapping run refuses at once; a killed run leaves no stale lock."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from innosearch.lock import LockedError, RunLock
+
+HOLD = """
+import sys, time
+from innosearch.lock import RunLock
+with RunLock(sys.argv[1]):
+    print("held", flush=True)
+    time.sleep(60)
+"""
+
+
+def hold_in_child(path: Path) -> subprocess.Popen[str]:
+    child = subprocess.Popen(
+        [sys.executable, "-c", HOLD, str(path)], stdout=subprocess.PIPE, text=True
+    )
+    assert child.stdout is not None and child.stdout.readline().strip() == "held"
+    return child
+
+
+def test_second_run_refuses_with_the_holder_named(tmp_path: Path) -> None:
+    path = tmp_path / "recrawl.lock"
+    child = hold_in_child(path)
+    try:
+        started = time.monotonic()
+        with pytest.raises(LockedError, match=f"pid {child.pid}"), RunLock(path):
+            pass
+        assert time.monotonic() - started < 1
+    finally:
+        child.kill()
+        child.wait()
+        child.stdout.close()  # type: ignore[union-attr]
+
+
+def test_a_killed_holder_leaves_the_lock_free(tmp_path: Path) -> None:
+    path = tmp_path / "recrawl.lock"
+    child = hold_in_child(path)
+    os.kill(child.pid, signal.SIGKILL)
+    child.wait()
+    child.stdout.close()  # type: ignore[union-attr]
+    with RunLock(path):
+        assert str(os.getpid()) in path.read_text()

@@ -40,7 +40,7 @@ def client(crawled: tuple[object, Path, Path]) -> Iterator[FlaskClient]:
 
 def test_crawl_obeys_robots_and_reaches_every_article(crawled, client: FlaskClient) -> None:
     site, _data, _index = crawled
-    paths = [entry[0] if isinstance(entry, tuple) else entry for entry in site.requests]
+    paths = [entry.path for entry in site.requests]
     assert paths[0] == "/robots.txt"
     assert not [p for p in paths if p.startswith("/admin")]
     body = client.get("/api/search?per_page=100").get_json()

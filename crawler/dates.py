@@ -1,0 +1,644 @@
+"""Finding the date an article was first published.
+
+A wrong date is worse than none: it files the article under the wrong year facet, where nobody
+looking for it will find it. So the finder goes through the evidence from the most deliberate to
+the most incidental and stops at the first trustworthy answer:
+
+1. structured data the publisher wrote for machines (JSON-LD ``datePublished``, Open Graph and
+   other ``<meta>`` tags, ``itemprop="datePublished"``),
+2. ``<time>`` elements and elements marked up as the publication date,
+3. a full date in the URL path (``/2020/05/16/``),
+4. a date written in the visible text next to the headline or in the byline,
+5. a year-and-month in the URL combined with a day from the text.
+
+"Modified"/"updated" dates are skipped everywhere because the facet is about when the news came
+out. Every candidate must lie between 1995-01-01 and today.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from lxml import html as lxml_html
+from lxml.etree import ParserError
+
+from crawler.selectors import (
+    DATE_CONTAINER_HINT,
+    DATE_FURNITURE,
+    DATE_META_NAMES,
+    JSONLD_ARTICLE_TYPES,
+    MODIFIED_META_NAMES,
+    MONTHS,
+    NOT_PUBLISHED_WORDS,
+    PUBLISHED_WORDS,
+    UPDATED_WORDS,
+)
+
+__all__ = ["find_published", "jsonld_objects", "parse_date"]
+
+EARLIEST = dt.date(1995, 1, 1)
+# How far from the headline (characters of visible text) a date still reads as its byline.
+_AFTER_HEADLINE = 1500
+_BEFORE_HEADLINE = 400
+
+_MONTH_ALT = "|".join(sorted((re.escape(m) for m in MONTHS), key=len, reverse=True))
+_ISO = re.compile(r"(?<!\d)((?:19|20)\d\d)[-/.](\d{1,2})[-/.](\d{1,2})(?!\d)")
+_ISO_COMPACT = re.compile(r"^((?:19|20)\d\d)(\d\d)(\d\d)(?:T|$)")
+# Written dates never span lines: "Jahres 2021" on one line and "4. Januar" on the next are two
+# different things. _S is whitespace without the newline.
+_S = r"[^\S\n]"
+_DMY = re.compile(
+    rf"(?<![\d.])(\d{{1,2}}){_S}?([./-]){_S}?(\d{{1,2}}){_S}?\2{_S}?((?:19|20)\d\d)(?!\d)"
+)
+_DMY_SHORT = re.compile(r"(?<![\d.])(\d{1,2})\.(\d{1,2})\.(\d\d)(?![\d.])")
+_D_MONTH_Y = re.compile(
+    rf"(?<!\d)(\d{{1,2}})(?:\.|º|er|st|nd|rd|th)?{_S}*(?:de{_S}+|-)?({_MONTH_ALT})\.?"
+    rf"(?:{_S}*/{_S}*(?:{_MONTH_ALT}))?,?{_S}*(?:de{_S}+|-)?((?:19|20)\d\d)(?!\d)",
+    re.IGNORECASE,
+)
+_MONTH_D_Y = re.compile(
+    rf"(?<![^\W\d_])({_MONTH_ALT})\.?{_S}+(\d{{1,2}})(?:st|nd|rd|th)?,?{_S}+((?:19|20)\d\d)(?!\d)",
+    re.IGNORECASE,
+)
+# Hungarian order, "2020. április 7."
+_Y_MONTH_D = re.compile(
+    rf"(?<!\d)((?:19|20)\d\d)\.{_S}*({_MONTH_ALT}){_S}+(\d{{1,2}})\.", re.IGNORECASE
+)
+_YEAR = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)")
+_CJK = re.compile(r"((?:19|20)\d\d)\s*[年년]\s*(\d{1,2})\s*[月월]\s*(\d{1,2})\s*[日일]?")
+_URL_FULL = re.compile(
+    r"(?<![\d])((?:19|20)\d\d)[/_-]?(0[1-9]|1[0-2])[/_-]?(0[1-9]|[12]\d|3[01])(?![\d])"
+)
+_URL_SEPARATED = re.compile(r"/((?:19|20)\d\d)[/_-](\d{1,2})[/_-](\d{1,2})(?:/|[-_]|$)")
+_URL_YEAR_MONTH = re.compile(r"/((?:19|20)\d\d)[/_-](0?[1-9]|1[0-2])/")
+_UPDATED = re.compile("|".join(UPDATED_WORDS + NOT_PUBLISHED_WORDS), re.IGNORECASE)
+_PUBLISHED = re.compile("|".join(PUBLISHED_WORDS), re.IGNORECASE)
+# Publication dates that templates leave in inline scripts ("datePublished":"2020-05-16...").
+_SCRIPT_DATE = re.compile(
+    r"""["']?(?:datePublished|date_published|publishDate|publish_date|published_at|publishedAt|"""
+    r"""pubDate|pub_date|firstPublished|first_published|publicationDate|created_at|createdAt|"""
+    r"""dateCreated)["']?\s*[:=]\s*["']((?:19|20)\d\d-\d\d-\d\d)""",
+)
+_TIMESTAMP = re.compile(r"^\d{10}(?:\d{3})?$")
+
+
+def _today() -> dt.date:
+    return dt.date.today()
+
+
+def _valid(year: int, month: int, day: int) -> dt.date | None:
+    try:
+        date = dt.date(year, month, day)
+    except ValueError:
+        return None
+    if date < EARLIEST or date > _today():
+        return None
+    return date
+
+
+def parse_date(value: str, *, day_first: bool = True) -> dt.date | None:
+    """Reads one date out of a short string (a meta value, a byline, a time element's text).
+
+    Returns None rather than guessing when nothing in the string is unambiguously a date;
+    ``day_first`` only settles "04/05/2020", which matters for the day but never for the year.
+    """
+    value = (value or "").strip()
+    if not value:
+        return None
+    if _TIMESTAMP.match(value):
+        seconds = int(value[:10])
+        date = dt.datetime.fromtimestamp(seconds, tz=dt.UTC).date()
+        return _valid(date.year, date.month, date.day)
+    match = _ISO.search(value)
+    if match:
+        return _valid(int(match.group(1)), int(match.group(2)), int(match.group(3)))
+    match = _ISO_COMPACT.match(value)
+    if match:
+        return _valid(int(match.group(1)), int(match.group(2)), int(match.group(3)))
+    return _parse_written(value, day_first=day_first)
+
+
+def _parse_written(text: str, *, day_first: bool = True) -> dt.date | None:
+    """Dates as people write them: "16. Mai 2020", "May 16, 2020", "16/05/2020", "2020年5月16日"."""
+    for found in _written_dates(text, day_first=day_first):
+        return found[1]
+    return None
+
+
+def _written_dates(text: str, *, day_first: bool = True) -> Iterator[tuple[int, dt.date]]:
+    """Every date in ``text`` with its offset, in the order they appear.
+
+    Long texts are only searched around four-digit years: the month-name patterns are costly
+    and a page holds far fewer years than characters.
+    """
+    if len(text) <= 400:
+        yield from _segment_dates(text, day_first=day_first)
+        return
+    found: list[tuple[int, dt.date]] = []
+    segments: list[list[int]] = []
+    for match in _YEAR.finditer(text):
+        start, end = max(0, match.start() - 45), match.end() + 30
+        while start > 0 and text[start - 1].isdigit():
+            start -= 1
+        if segments and start <= segments[-1][1]:
+            segments[-1][1] = end
+        else:
+            segments.append([start, end])
+    for start, end in segments:
+        found.extend(
+            (start + offset, date)
+            for offset, date in _segment_dates(text[start:end], day_first=day_first, short=False)
+        )
+    found.extend(_short_dates(text, day_first=day_first))
+    found = sorted(set(found), key=lambda item: item[0])
+    yield from found
+
+
+def _segment_dates(
+    text: str, *, day_first: bool = True, short: bool = True
+) -> list[tuple[int, dt.date]]:
+    found: list[tuple[int, dt.date]] = []
+    for match in _ISO.finditer(text):
+        date = _valid(int(match.group(1)), int(match.group(2)), int(match.group(3)))
+        if date:
+            found.append((match.start(), date))
+    for match in _CJK.finditer(text):
+        date = _valid(int(match.group(1)), int(match.group(2)), int(match.group(3)))
+        if date:
+            found.append((match.start(), date))
+    for match in _D_MONTH_Y.finditer(text):
+        month = MONTHS[match.group(2).lower()]
+        date = _valid(int(match.group(3)), month, int(match.group(1)))
+        if date:
+            found.append((match.start(), date))
+    for match in _MONTH_D_Y.finditer(text):
+        month = MONTHS[match.group(1).lower()]
+        date = _valid(int(match.group(3)), month, int(match.group(2)))
+        if date:
+            found.append((match.start(), date))
+    for match in _Y_MONTH_D.finditer(text):
+        month = MONTHS[match.group(2).lower()]
+        date = _valid(int(match.group(1)), month, int(match.group(3)))
+        if date:
+            found.append((match.start(), date))
+    for match in _DMY.finditer(text):
+        date = _numeric(match.group(1), match.group(3), match.group(4), day_first=day_first)
+        if date:
+            found.append((match.start(), date))
+    if short:
+        found.extend(_short_dates(text, day_first=day_first))
+    found.sort(key=lambda item: item[0])
+    return found
+
+
+def _short_dates(text: str, *, day_first: bool) -> list[tuple[int, dt.date]]:
+    """ "16.05.20": two-digit years only right after a separator, where they are a dateline."""
+    found: list[tuple[int, dt.date]] = []
+    for match in _DMY_SHORT.finditer(text):
+        if match.start() == 0 or text[match.start() - 1] in " ,|(\n\t":
+            year = str(2000 + int(match.group(3)))
+            date = _numeric(match.group(1), match.group(2), year, day_first=day_first)
+            if date:
+                found.append((match.start(), date))
+    return found
+
+
+def _numeric(first_s: str, second_s: str, year_s: str, *, day_first: bool) -> dt.date | None:
+    first, second, year = int(first_s), int(second_s), int(year_s)
+    if first > 12 or (day_first and second <= 12):
+        return _valid(year, second, first)
+    return _valid(year, first, second)
+
+
+def jsonld_objects(tree: Any) -> list[dict[str, Any]]:
+    """Every JSON object in the page's ``application/ld+json`` scripts, ``@graph`` flattened.
+
+    Broken JSON is common (trailing commas, raw newlines in strings, HTML comments around it),
+    so a script that fails strict parsing is retried after light repairs and otherwise skipped.
+    """
+    objects: list[dict[str, Any]] = []
+    for script in tree.iterfind(".//script[@type]"):
+        if "ld+json" not in (script.get("type") or "").lower():
+            continue
+        raw = (script.text or "").strip()
+        if not raw:
+            continue
+        data = _load_json(raw)
+        if data is None:
+            continue
+        stack: list[Any] = [data]
+        while stack:
+            item = stack.pop()
+            if isinstance(item, list):
+                stack.extend(reversed(item))
+            elif isinstance(item, dict):
+                objects.append(item)
+                graph = item.get("@graph")
+                if isinstance(graph, list | dict):
+                    stack.append(graph)
+                main = item.get("mainEntity")
+                if isinstance(main, dict):
+                    stack.append(main)
+    return objects
+
+
+def _load_json(raw: str) -> Any:
+    raw = raw.removeprefix("<!--").removesuffix("-->").strip()
+    raw = raw.removeprefix("//<![CDATA[").removesuffix("//]]>").strip()
+    try:
+        return json.loads(raw, strict=False)
+    except ValueError:
+        pass
+    repaired = re.sub(r",\s*([}\]])", r"\1", raw)
+    try:
+        return json.loads(repaired, strict=False)
+    except ValueError:
+        return None
+
+
+def _types(obj: dict[str, Any]) -> set[str]:
+    kind = obj.get("@type")
+    if isinstance(kind, str):
+        return {kind.lower()}
+    if isinstance(kind, list):
+        return {str(k).lower() for k in kind}
+    return set()
+
+
+def _from_jsonld(objects: list[dict[str, Any]], *, articles_only: bool) -> dt.date | None:
+    """The earliest datePublished of the article objects (or, as a last resort, of any object).
+
+    Videos, images and breadcrumbs carry dates of their own, so they only count when
+    ``articles_only`` is off.
+    """
+    best: dt.date | None = None
+    for obj in objects:
+        if articles_only != bool(_types(obj) & JSONLD_ARTICLE_TYPES):
+            continue
+        for key in ("datePublished", "dateCreated", "uploadDate"):
+            value = obj.get(key)
+            if isinstance(value, list) and value:
+                value = value[0]
+            date = parse_date(value) if isinstance(value, str) else None
+            if date:
+                if best is None or date < best:
+                    best = date
+                break
+    return best
+
+
+def _from_meta(tree: Any) -> dt.date | None:
+    """The earliest publication date among the ``<meta>`` names publishers use for it."""
+    found: list[tuple[int, dt.date]] = []
+    for meta in tree.iterfind(".//meta"):
+        key = (meta.get("property") or meta.get("name") or meta.get("itemprop") or "").lower()
+        key = key.strip()
+        if key not in DATE_META_NAMES:
+            continue
+        date = parse_date(meta.get("content") or "")
+        if date:
+            found.append((DATE_META_NAMES[key], date))
+    if not found:
+        return None
+    rank = min(r for r, _ in found)
+    return min(d for r, d in found if r == rank)
+
+
+class _Page:
+    """One page's tree with the costly views of it computed once, on first use."""
+
+    def __init__(self, tree: Any, day_first: bool) -> None:
+        self.tree = tree
+        self.root = tree.getroottree().getroot()
+        self.day_first = day_first
+        self._chars: int | None = None
+        self._visible: tuple[str, int] | None = None
+        self._dates: list[tuple[int, dt.date]] | None = None
+
+    @property
+    def chars(self) -> int:
+        if self._chars is None:
+            self._chars = len(self.root.text_content())
+        return self._chars
+
+    @property
+    def visible(self) -> tuple[str, int]:
+        if self._visible is None:
+            self._visible = _visible_text(self)
+        return self._visible
+
+    @property
+    def dates(self) -> list[tuple[int, dt.date]]:
+        """Every written date in the visible text, with its offset."""
+        if self._dates is None:
+            self._dates = list(_written_dates(self.visible[0], day_first=self.day_first))
+        return self._dates
+
+    def in_furniture(self, el: Any) -> bool:
+        """Dates inside comment threads, teaser lists, asides or footers belong to other posts.
+
+        A furniture word on a wrapper of most of the page (Blogger's "widget Blog" around the
+        post) is a false match, so only parts holding under a third of the page's text count.
+        """
+        for node in (el, *el.iterancestors()):
+            marks = f"{node.get('class') or ''} {node.get('id') or ''}"
+            furniture = node.tag in ("aside", "footer", "nav") or (
+                len(marks) > 2 and bool(DATE_FURNITURE.search(marks))
+            )
+            if furniture and len(node.text_content()) < self.chars / 3:
+                return True
+        return False
+
+
+def _from_markup(page: _Page) -> dt.date | None:
+    """``itemprop=datePublished`` elements and ``<time>`` elements marked as the publication."""
+    for el in page.tree.iterfind('.//*[@itemprop="datePublished"]'):
+        if el.tag != "meta" and page.in_furniture(el):
+            continue
+        date = parse_date(el.get("datetime") or el.get("content") or el.text_content()[:100])
+        if date:
+            return date
+    for el in page.tree.iterfind(".//time"):
+        marks = " ".join((el.get("class") or "", el.get("id") or "", el.get("itemprop") or ""))
+        if el.get("pubdate") is not None or re.search(
+            r"publish|pubdate|entry-date|post-date|created", marks, re.IGNORECASE
+        ):
+            if page.in_furniture(el):
+                continue
+            date = parse_date(el.get("datetime") or el.text_content()[:100])
+            if date:
+                return date
+    return None
+
+
+def _from_time_elements(page: _Page) -> dt.date | None:
+    """The first ``<time datetime>`` outside comments and teasers, not labelled as an update."""
+    for el in page.tree.iterfind(".//time[@datetime]"):
+        marks = f"{el.get('class') or ''} {el.get('itemprop') or ''}"
+        if _UPDATED.search(marks) or re.search("modif", marks, re.IGNORECASE):
+            continue
+        if page.in_furniture(el):
+            continue
+        date = parse_date(el.get("datetime") or "")
+        if date:
+            return date
+    return None
+
+
+def _from_url(url: str) -> dt.date | None:
+    path = url.split("?", 1)[0].split("#", 1)[0]
+    path = path.split("://", 1)[-1]
+    path = path[path.find("/") :] if "/" in path else ""
+    for pattern in (_URL_SEPARATED, _URL_FULL):
+        match = pattern.search(path)
+        if match:
+            date = _valid(int(match.group(1)), int(match.group(2)), int(match.group(3)))
+            if date:
+                return date
+    return None
+
+
+def _from_scripts(tree: Any) -> dt.date | None:
+    """A publication date in inline script data (apps that render the page in JavaScript).
+
+    Only when the scripts agree on one date: several different ones are a list of items.
+    """
+    found: set[dt.date] = set()
+    for script in tree.iter("script"):
+        text = script.text
+        if not text or "ld+json" in (script.get("type") or ""):
+            continue
+        for match in _SCRIPT_DATE.finditer(text):
+            date = parse_date(match.group(1))
+            if date:
+                found.add(date)
+    return found.pop() if len(found) == 1 else None
+
+
+# Narrower than DATE_FURNITURE: templates put "widget" and "popular" on the post's own wrappers.
+_TEXT_FURNITURE = re.compile(r"comment|related|sidebar|recommend", re.IGNORECASE)
+_SKIP_TEXT_TAGS = frozenset({"script", "style", "noscript", "template", "head", "select", "option"})
+
+
+def _headline(root: Any) -> Any:
+    """The headline element: the first h1, else a heading whose text the <title> contains."""
+    for el in root.iter("h1"):
+        if el.text_content().strip():
+            return el
+    title_el = root.find(".//title")
+    title = _norm(title_el.text_content()) if title_el is not None else ""
+    if not title:
+        return None
+    for el in root.iter("h2", "h3"):
+        text = _norm(el.text_content())
+        if len(text) >= 10 and text in title:
+            return el
+    return None
+
+
+def _norm(text: str) -> str:
+    return " ".join(text.split()).lower()
+
+
+def _from_byline(page: _Page) -> dt.date | None:
+    """A date in a short element named like a byline or date ("post-date", "meta", "datum")."""
+    for el in page.tree.iter():
+        if not isinstance(el.tag, str) or el.tag in _SKIP_TEXT_TAGS or el.tag == "meta":
+            continue
+        marks = f"{el.get('class') or ''} {el.get('id') or ''}"
+        if len(marks) < 3 or not DATE_CONTAINER_HINT.search(marks):
+            continue
+        if re.search("modif|updat", marks, re.IGNORECASE):
+            continue
+        # Wrappers named "content-data" or "page-info" hold whole articles: a byline is small.
+        if len(el) > 12 or el.find(".//h1") is not None or el.find(".//h2") is not None:
+            continue
+        text = el.text_content()
+        if len(text) > 200 or page.in_furniture(el):
+            continue
+        for offset, date in _written_dates(text, day_first=page.day_first):
+            if not _UPDATED.search(text[max(0, offset - 40) : offset]):
+                return date
+    return None
+
+
+def _visible_text(page: _Page) -> tuple[str, int]:
+    """The page's visible text outside comments and teasers, and where the headline starts.
+
+    Built iteratively (deep pages must not exhaust the stack); -1 when there is no h1.
+    """
+    parts: list[str] = []
+    size = 0
+    headline_at = -1
+    root = page.root
+    # A class word can also sit on a wrapper of the whole page (a blog's body "comments-on"):
+    # only subtrees holding a minor part of the text are furniture.
+    page_chars = page.chars
+    headline = _headline(root)
+    stack: list[tuple[Any, bool]] = [(root, True)]
+    while stack:
+        el, opening = stack.pop()
+        if not opening:
+            if el.tail:
+                parts.append(el.tail)
+                size += len(el.tail) + 1
+            continue
+        tag = el.tag if isinstance(el.tag, str) else ""
+        skip = not tag or tag in _SKIP_TEXT_TAGS or tag == "nav"
+        if not skip:
+            marks = f"{el.get('class') or ''} {el.get('id') or ''}"
+            skip = (
+                len(marks) > 2
+                and bool(_TEXT_FURNITURE.search(marks))
+                and el.find(".//h1") is None
+                and len(el.text_content()) < page_chars / 3
+            )
+        if skip:
+            if el.tail:
+                parts.append(el.tail)
+                size += len(el.tail) + 1
+            continue
+        if el is headline:
+            headline_at = size
+        if el.text:
+            parts.append(el.text)
+            size += len(el.text) + 1
+        stack.append((el, False))
+        stack.extend((child, True) for child in reversed(el))
+    return "\n".join(parts), headline_at
+
+
+def _from_text(page: _Page) -> dt.date | None:
+    """A date written in the page: labelled as the publication, or next to the headline.
+
+    Labelled dates ("Veröffentlicht am 16.08.2019") win; otherwise the first date after the
+    headline (bylines sit right under it), then the closest one before it (datelines above
+    it). Dates introduced as updates are skipped.
+    """
+    text, headline_at = page.visible
+    labelled: list[tuple[int, dt.date, str]] = []
+    previous = -1
+    for offset, date in page.dates:
+        # A label ("Updated:", "Published") belongs to the first date after it only.
+        labelled.append((offset, date, text[max(0, offset - 40, previous + 1) : offset]))
+        previous = offset
+    candidates = [(offset, date) for offset, date, label in labelled if not _UPDATED.search(label)]
+    if not candidates:
+        return None
+    for _offset, date, label in labelled:
+        if _PUBLISHED.search(label) and not _UPDATED.search(label):
+            return date
+    if headline_at >= 0:
+        for offset, date in candidates:
+            if headline_at <= offset <= headline_at + _AFTER_HEADLINE:
+                return date
+        before = [
+            (o, d) for o, d in candidates if headline_at - _BEFORE_HEADLINE <= o < headline_at
+        ]
+        if before:
+            return before[-1][1]
+    if len({date for _, date in candidates}) == 1:
+        # One date on the whole page, outside comments and teasers: nothing to confuse it with.
+        return candidates[0][1]
+    return None
+
+
+def _parse(html: str | bytes) -> Any:
+    try:
+        return lxml_html.document_fromstring(html)
+    except (ParserError, ValueError):
+        return None
+
+
+def _modified(tree: Any, jsonld: list[dict[str, Any]]) -> dt.date | None:
+    for obj in jsonld:
+        if _types(obj) & JSONLD_ARTICLE_TYPES and isinstance(obj.get("dateModified"), str):
+            date = parse_date(obj["dateModified"])
+            if date:
+                return date
+    for meta in tree.iterfind(".//meta"):
+        key = (meta.get("property") or meta.get("name") or meta.get("itemprop") or "").lower()
+        if key in MODIFIED_META_NAMES:
+            date = parse_date(meta.get("content") or "")
+            if date:
+                return date
+    return None
+
+
+def _republished(page: _Page, jsonld: list[dict[str, Any]], published: dt.date) -> dt.date | None:
+    """The modification date, when the page presents itself as of that date instead.
+
+    Evergreen pages ("Best laptops 2023") are rewritten and re-dated while their metadata keeps
+    the date the URL was first created. When the page shows the modification date to readers and
+    the claimed publication date appears nowhere on it, the shown date is when this article (as
+    it now reads) came out. A published date the page shows always wins.
+    """
+    modified = _modified(page.tree, jsonld)
+    if not modified or modified <= published:
+        return None
+    shown = {date for _, date in page.dates}
+    if modified in shown and not any(_close(published, date) for date in shown):
+        return modified
+    return None
+
+
+def _close(a: dt.date, b: dt.date) -> bool:
+    return abs((a - b).days) <= 2
+
+
+def find_published(
+    page: Any,
+    url: str = "",
+    *,
+    jsonld: list[dict[str, Any]] | None = None,
+    language: str | None = None,
+    canonical_url: str | None = None,
+) -> str | None:
+    """The ISO date ("YYYY-MM-DD") the article was first published, or None.
+
+    ``page`` is an HTML string/bytes or an already parsed lxml tree (the extractor passes its tree
+    before cleaning, so byline and meta markup are still there); ``jsonld`` saves re-parsing the
+    structured data when the caller already has it.
+    """
+    tree = _parse(page) if isinstance(page, str | bytes) else page
+    if tree is None:
+        return _iso(_from_url(url))
+    if jsonld is None:
+        jsonld = jsonld_objects(tree)
+    page = _Page(tree, day_first=not (language or "").lower().startswith("en-us"))
+    url_date = _from_url(url) or _from_url(canonical_url or "")
+    finders = (
+        lambda: _from_jsonld(jsonld, articles_only=True),
+        lambda: _from_meta(tree),
+        lambda: _from_markup(page),
+    )
+    for finder in finders:
+        date = finder()
+        if date:
+            # A full date in the URL is fixed at first publication: structured data that is
+            # later (rewritten on an update) or a day off (a UTC timestamp) yields to it.
+            if url_date and (url_date < date or _close(url_date, date)):
+                return _iso(url_date)
+            return _iso(_republished(page, jsonld, date) or date)
+    if url_date:
+        return _iso(url_date)
+    later = (
+        lambda: _from_byline(page),
+        lambda: _from_text(page),
+        lambda: _from_time_elements(page),
+        lambda: _from_scripts(tree),
+        lambda: _from_jsonld(jsonld, articles_only=False),
+    )
+    for finder in later:
+        date = finder()
+        if date:
+            return _iso(date)
+    return None
+
+
+def _iso(date: dt.date | None) -> str | None:
+    return date.isoformat() if date else None

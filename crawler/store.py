@@ -1,0 +1,503 @@
+"""The crawl store: one SQLite file (``DATA_DIR/crawl.sqlite``) between the crawler and the indexer.
+
+It holds everything a crawl needs to resume and to be incremental, and everything the indexer
+needs to catch up:
+
+- ``seeds``: the URLs crawls started from, so ``recrawl`` can repeat them;
+- ``runs`` and ``frontier``: the current crawl's queue (url, depth, state). A crawl killed at any
+  moment restarts from here: every page is committed in one transaction with its frontier state,
+  so a page is either fully recorded or still queued, never half-done or done twice;
+- ``pages``: per-URL fetch state (ETag, Last-Modified, content hash, status) for conditional
+  requests next time, and ``raw``: the last body of each page, so articles can be re-extracted
+  (and links re-read after a 304) without fetching again. A later issue moves raw bodies to WARC;
+- ``articles``: one row per article id with the Article as JSON, a ``gone`` flag and ``seq``,
+  a global counter bumped on every write, so the indexer asks "what changed since seq N";
+- ``sites``: per-site health for ``innosearch stats``.
+
+WAL mode lets the indexer read while a crawl writes. Only the crawler writes.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from crawler.article import Article, site_of
+
+__all__ = [
+    "DB_NAME",
+    "SCHEMA_VERSION",
+    "CrawlStore",
+    "FrontierItem",
+    "PageState",
+    "Run",
+    "StoredArticle",
+]
+
+DB_NAME = "crawl.sqlite"
+SCHEMA_VERSION = 1
+_PAGE = 500  # rows per read in articles_since
+
+FrontierState = Literal["queued", "done", "failed"]
+FrontierKind = Literal["page", "sitemap"]
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS seeds (
+    url TEXT PRIMARY KEY,
+    added_at TEXT NOT NULL,
+    last_crawled_at TEXT
+);
+CREATE TABLE IF NOT EXISTS runs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    seeds TEXT NOT NULL,              -- JSON list, sorted: a resumed run must have the same seeds
+    started_at TEXT NOT NULL,
+    finished_at TEXT,                 -- NULL while running or after a kill
+    outcome TEXT,                     -- 'finished' or 'abandoned'
+    summary TEXT                      -- JSON CrawlSummary
+);
+CREATE TABLE IF NOT EXISTS frontier (
+    url TEXT PRIMARY KEY,
+    kind TEXT NOT NULL CHECK (kind IN ('page', 'sitemap')),
+    depth INTEGER NOT NULL,
+    host TEXT NOT NULL,
+    priority INTEGER NOT NULL,        -- 0 sitemaps first, then 1 pages breadth-first
+    state TEXT NOT NULL DEFAULT 'queued' CHECK (state IN ('queued', 'done', 'failed')),
+    requested INTEGER NOT NULL DEFAULT 0, -- 1 once a request was sent: counts toward max_pages
+    lastmod TEXT,                     -- from the sitemap or feed that listed the URL
+    note TEXT                         -- why a URL failed or was skipped
+);
+CREATE INDEX IF NOT EXISTS frontier_order ON frontier (state, priority, depth);
+CREATE TABLE IF NOT EXISTS pages (
+    url TEXT PRIMARY KEY,
+    site TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    final_url TEXT NOT NULL,
+    status INTEGER NOT NULL,
+    etag TEXT,
+    last_modified TEXT,
+    content_hash TEXT,
+    content_type TEXT,
+    fetched_at TEXT NOT NULL,
+    article_id TEXT                   -- the article this page produced, if any
+);
+CREATE INDEX IF NOT EXISTS pages_site ON pages (site);
+CREATE TABLE IF NOT EXISTS raw (
+    url TEXT PRIMARY KEY,
+    final_url TEXT NOT NULL,
+    fetched_at TEXT NOT NULL,
+    status INTEGER NOT NULL,
+    headers TEXT NOT NULL,            -- JSON object, lower-case names
+    body BLOB NOT NULL
+);
+CREATE TABLE IF NOT EXISTS articles (
+    id TEXT PRIMARY KEY,
+    url TEXT NOT NULL,                -- the page the stored version was extracted from
+    site TEXT NOT NULL,
+    data TEXT NOT NULL,               -- Article as JSON
+    gone INTEGER NOT NULL DEFAULT 0,
+    seq INTEGER NOT NULL UNIQUE,
+    fetched_at TEXT NOT NULL,
+    http_status INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS articles_site ON articles (site, gone);
+CREATE TABLE IF NOT EXISTS sites (
+    site TEXT PRIMARY KEY,
+    last_success TEXT,
+    failures INTEGER NOT NULL DEFAULT 0,      -- consecutive failed fetches since last success
+    last_new_articles INTEGER NOT NULL DEFAULT 0,
+    last_run_id INTEGER
+);
+"""
+
+
+@dataclass
+class StoredArticle:
+    """One article as the indexer sees it."""
+
+    seq: int  # grows every time an article is written or marked gone (global, monotonic)
+    article: Article
+    gone: bool
+    fetched_at: str  # ISO 8601 UTC
+    http_status: int
+
+
+@dataclass
+class Run:
+    id: int
+    resumed: bool
+
+
+@dataclass
+class FrontierItem:
+    url: str
+    kind: FrontierKind
+    depth: int
+    host: str
+    lastmod: str | None = None
+
+
+@dataclass
+class PageState:
+    """What the last fetch of a URL left behind, for conditional requests and change checks."""
+
+    url: str
+    final_url: str
+    status: int
+    etag: str | None
+    last_modified: str | None
+    content_hash: str | None
+    content_type: str | None
+    fetched_at: str
+    article_id: str | None
+
+
+def _article_json(article: Article) -> str:
+    return json.dumps(article.to_dict(), sort_keys=True, ensure_ascii=False)
+
+
+class CrawlStore:
+    """The SQLite crawl store; use as a context manager or call `close`."""
+
+    def __init__(self, data_dir: str | Path) -> None:
+        self.data_dir = Path(data_dir)
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.path = self.data_dir / DB_NAME
+        # isolation_level=None: transactions are explicit (`transaction`), so a page's writes
+        # commit together and reads never hold a write lock open.
+        self._db = sqlite3.connect(self.path, isolation_level=None, timeout=30.0)
+        self._depth = 0
+        try:
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            version = self._db.execute("PRAGMA user_version").fetchone()[0]
+            if version > SCHEMA_VERSION:
+                raise RuntimeError(
+                    f"{self.path} has schema version {version}; this innosearch knows "
+                    f"{SCHEMA_VERSION}. Upgrade innosearch."
+                )
+            # One script in one transaction: two processes opening a new store at once cannot
+            # see half a schema.
+            self._db.executescript(
+                f"BEGIN IMMEDIATE;{_SCHEMA}PRAGMA user_version={SCHEMA_VERSION};COMMIT;"
+            )
+        except BaseException:
+            self._db.close()
+            raise
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> CrawlStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """One atomic write; nested uses join the outer transaction."""
+        if self._depth:
+            self._depth += 1
+            try:
+                yield
+            finally:
+                self._depth -= 1
+            return
+        self._db.execute("BEGIN IMMEDIATE")
+        self._depth = 1
+        try:
+            yield
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        else:
+            self._db.execute("COMMIT")
+        finally:
+            self._depth = 0
+
+    # -- the indexer's and the CLI's API -------------------------------------------------------
+
+    def articles_since(self, seq: int = 0) -> Iterator[StoredArticle]:
+        """Articles written or marked gone after ``seq``, ordered by seq (gone ones included).
+
+        Read in pages of `_PAGE` rows, so no cursor or read transaction stays open while the
+        caller works (a long reader would stop WAL checkpoints), and an iterator dropped half
+        way holds nothing.
+        """
+        while True:
+            rows = self._db.execute(
+                "SELECT seq, data, gone, fetched_at, http_status FROM articles WHERE seq > ? "
+                "ORDER BY seq LIMIT ?",
+                (seq, _PAGE),
+            ).fetchall()
+            for row_seq, data, gone, fetched_at, status in rows:
+                yield StoredArticle(
+                    seq=row_seq,
+                    article=Article.from_dict(json.loads(data)),
+                    gone=bool(gone),
+                    fetched_at=fetched_at,
+                    http_status=status,
+                )
+                seq = row_seq
+            if len(rows) < _PAGE:
+                return
+
+    def max_seq(self) -> int:
+        return int(self._db.execute("SELECT COALESCE(MAX(seq), 0) FROM articles").fetchone()[0])
+
+    def count_pages(self) -> int:
+        """Pages fetched (any HTTP answer), not counting robots.txt and sitemaps."""
+        return int(self._db.execute("SELECT COUNT(*) FROM pages WHERE kind = 'page'").fetchone()[0])
+
+    def count_articles(self) -> int:
+        """Live articles: those not marked gone."""
+        return int(self._db.execute("SELECT COUNT(*) FROM articles WHERE gone = 0").fetchone()[0])
+
+    def seeds(self) -> list[str]:
+        """Seeds of earlier crawls, oldest first, for ``recrawl``."""
+        rows = self._db.execute("SELECT url FROM seeds ORDER BY added_at, url")
+        return [url for (url,) in rows]
+
+    def site_health(self) -> list[dict[str, Any]]:
+        """Per site: pages, live articles, last successful fetch, consecutive failures and the
+        number of new articles its latest crawl found."""
+        rows = self._db.execute(
+            """
+            SELECT s.site,
+                   (SELECT COUNT(*) FROM pages p WHERE p.site = s.site AND p.kind = 'page'),
+                   (SELECT COUNT(*) FROM articles a WHERE a.site = s.site AND a.gone = 0),
+                   s.last_success, s.failures, s.last_new_articles
+            FROM sites s ORDER BY s.site
+            """
+        )
+        keys = ("site", "pages", "articles", "last_success", "failures", "last_new_articles")
+        return [dict(zip(keys, row, strict=True)) for row in rows]
+
+    # -- runs and the frontier (the crawler's side) --------------------------------------------
+
+    def start_run(self, seeds: list[str], started_at: str) -> Run:
+        """Resumes the unfinished run over the same seeds, or starts a fresh one.
+
+        A fresh run empties the frontier: the next crawl revisits everything, conditionally.
+        An unfinished run over other seeds is closed as abandoned.
+        """
+        key = json.dumps(sorted(set(seeds)))
+        with self.transaction():
+            row = self._db.execute(
+                "SELECT id, seeds FROM runs WHERE finished_at IS NULL ORDER BY id DESC LIMIT 1"
+            ).fetchone()
+            if row is not None and row[1] == key:
+                return Run(id=row[0], resumed=True)
+            self._db.execute(
+                "UPDATE runs SET finished_at = ?, outcome = 'abandoned' WHERE finished_at IS NULL",
+                (started_at,),
+            )
+            self._db.execute("DELETE FROM frontier")
+            cursor = self._db.execute(
+                "INSERT INTO runs (seeds, started_at) VALUES (?, ?)", (key, started_at)
+            )
+            for seed in seeds:
+                self._db.execute(
+                    "INSERT OR IGNORE INTO seeds (url, added_at) VALUES (?, ?)", (seed, started_at)
+                )
+            return Run(id=int(cursor.lastrowid or 0), resumed=False)
+
+    def finish_run(self, run: Run, finished_at: str, summary: dict[str, Any]) -> None:
+        with self.transaction():
+            self._db.execute(
+                "UPDATE runs SET finished_at = ?, outcome = 'finished', summary = ? WHERE id = ?",
+                (finished_at, json.dumps(summary), run.id),
+            )
+            seeds = json.loads(
+                self._db.execute("SELECT seeds FROM runs WHERE id = ?", (run.id,)).fetchone()[0]
+            )
+            self._db.executemany(
+                "UPDATE seeds SET last_crawled_at = ? WHERE url = ?",
+                [(finished_at, seed) for seed in seeds],
+            )
+
+    def enqueue(
+        self,
+        url: str,
+        *,
+        depth: int,
+        host: str,
+        kind: FrontierKind = "page",
+        lastmod: str | None = None,
+    ) -> bool:
+        """Adds a URL to the frontier unless this run has seen it; True if it was new."""
+        cursor = self._db.execute(
+            "INSERT OR IGNORE INTO frontier (url, kind, depth, host, priority, lastmod) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            (url, kind, depth, host, 0 if kind == "sitemap" else 1, lastmod),
+        )
+        return cursor.rowcount > 0
+
+    def queued(self, limit: int = 100) -> list[FrontierItem]:
+        """The next queued URLs: sitemaps first, then pages breadth-first in discovery order."""
+        rows = self._db.execute(
+            "SELECT url, kind, depth, host, lastmod FROM frontier WHERE state = 'queued' "
+            "ORDER BY priority, depth, rowid LIMIT ?",
+            (limit,),
+        )
+        return [FrontierItem(*row) for row in rows]
+
+    def mark(
+        self, url: str, state: FrontierState, note: str | None = None, *, requested: bool = False
+    ) -> None:
+        """Sets a frontier URL's state; ``requested`` says a request was actually sent for it."""
+        self._db.execute(
+            "UPDATE frontier SET state = ?, note = ?, requested = MAX(requested, ?) WHERE url = ?",
+            (state, note, int(requested), url),
+        )
+
+    def pages_requested(self) -> int:
+        """Pages (not sitemaps) this run has sent a request for: the max_pages budget used."""
+        row = self._db.execute(
+            "SELECT COUNT(*) FROM frontier WHERE kind = 'page' AND requested = 1"
+        ).fetchone()
+        return int(row[0])
+
+    def frontier_state(self, url: str) -> FrontierState | None:
+        row = self._db.execute("SELECT state FROM frontier WHERE url = ?", (url,)).fetchone()
+        return row[0] if row else None
+
+    def frontier_counts(self, kind: FrontierKind | None = None) -> dict[str, int]:
+        """How many frontier URLs are in each state (of one kind, or all)."""
+        sql = "SELECT state, COUNT(*) FROM frontier"
+        params: tuple[str, ...] = ()
+        if kind is not None:
+            sql += " WHERE kind = ?"
+            params = (kind,)
+        counts = {"queued": 0, "done": 0, "failed": 0}
+        counts.update(dict(self._db.execute(sql + " GROUP BY state", params).fetchall()))
+        return counts
+
+    # -- per-URL fetch state and raw bodies ----------------------------------------------------
+
+    def page_state(self, url: str) -> PageState | None:
+        row = self._db.execute(
+            "SELECT url, final_url, status, etag, last_modified, content_hash, content_type, "
+            "fetched_at, article_id FROM pages WHERE url = ?",
+            (url,),
+        ).fetchone()
+        return PageState(*row) if row else None
+
+    def record_page(self, state: PageState, kind: FrontierKind = "page") -> None:
+        self._db.execute(
+            "INSERT OR REPLACE INTO pages (url, site, kind, final_url, status, etag, "
+            "last_modified, content_hash, content_type, fetched_at, article_id) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                state.url,
+                site_of(state.url),
+                kind,
+                state.final_url,
+                state.status,
+                state.etag,
+                state.last_modified,
+                state.content_hash,
+                state.content_type,
+                state.fetched_at,
+                state.article_id,
+            ),
+        )
+
+    def save_raw(
+        self,
+        url: str,
+        *,
+        final_url: str,
+        fetched_at: str,
+        status: int,
+        headers: dict[str, str],
+        body: bytes,
+    ) -> None:
+        """Keeps the latest body of ``url`` (one version per URL for now)."""
+        self._db.execute(
+            "INSERT OR REPLACE INTO raw (url, final_url, fetched_at, status, headers, body) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            (url, final_url, fetched_at, status, json.dumps(headers), body),
+        )
+
+    def raw(self, url: str) -> tuple[bytes, dict[str, str]] | None:
+        """The stored body and headers of ``url``, or None if none was kept."""
+        row = self._db.execute("SELECT body, headers FROM raw WHERE url = ?", (url,)).fetchone()
+        return (bytes(row[0]), json.loads(row[1])) if row else None
+
+    # -- articles and sites --------------------------------------------------------------------
+
+    def article_source(self, article_id: str) -> tuple[str, bool] | None:
+        """The page URL the stored article came from and whether it is gone, or None."""
+        row = self._db.execute(
+            "SELECT url, gone FROM articles WHERE id = ?", (article_id,)
+        ).fetchone()
+        return (row[0], bool(row[1])) if row else None
+
+    def _next_seq(self) -> int:
+        # Rows are never deleted and every write takes max+1, so seq only ever grows.
+        return self.max_seq() + 1
+
+    def write_article(
+        self, article: Article, *, fetched_at: str, http_status: int
+    ) -> Literal["new", "updated", "unchanged"]:
+        """Stores an article (live), taking a new seq only when its content or state changed."""
+        data = _article_json(article)
+        with self.transaction():
+            row = self._db.execute(
+                "SELECT data, gone FROM articles WHERE id = ?", (article.id,)
+            ).fetchone()
+            if row is not None and row[0] == data and not row[1]:
+                return "unchanged"
+            self._db.execute(
+                "INSERT OR REPLACE INTO articles (id, url, site, data, gone, seq, fetched_at, "
+                "http_status) VALUES (?, ?, ?, ?, 0, ?, ?, ?)",
+                (
+                    article.id,
+                    article.url,
+                    article.site,
+                    data,
+                    self._next_seq(),
+                    fetched_at,
+                    http_status,
+                ),
+            )
+        return "new" if row is None else "updated"
+
+    def mark_gone(self, article_id: str, *, fetched_at: str, http_status: int) -> bool:
+        """Marks a live article gone (its page answered 404/410); True if it was live."""
+        with self.transaction():
+            cursor = self._db.execute(
+                "UPDATE articles SET gone = 1, seq = ?, fetched_at = ?, http_status = ? "
+                "WHERE id = ? AND gone = 0",
+                (self._next_seq(), fetched_at, http_status, article_id),
+            )
+        return cursor.rowcount > 0
+
+    def record_site(
+        self, site: str, run: Run, *, success: bool, fetched_at: str, new_articles: int = 0
+    ) -> None:
+        """Updates a site's health after one fetch: success resets the failure streak."""
+        with self.transaction():
+            self._db.execute(
+                "INSERT OR IGNORE INTO sites (site, last_run_id) VALUES (?, ?)", (site, run.id)
+            )
+            # The first fetch of a run starts the run's new-article count afresh.
+            self._db.execute(
+                "UPDATE sites SET last_new_articles = 0, last_run_id = ? "
+                "WHERE site = ? AND last_run_id IS NOT ?",
+                (run.id, site, run.id),
+            )
+            if success:
+                self._db.execute(
+                    "UPDATE sites SET last_success = ?, failures = 0, "
+                    "last_new_articles = last_new_articles + ? WHERE site = ?",
+                    (fetched_at, new_articles, site),
+                )
+            else:
+                self._db.execute("UPDATE sites SET failures = failures + 1 WHERE site = ?", (site,))

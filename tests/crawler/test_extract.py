@@ -1,0 +1,203 @@
+"""Article extraction: what a reader of the search results would notice.
+
+Each fixture under fixtures/ is a small hand-written page of a kind that once broke the
+extractor; the tests check that the body paragraphs are there and the furniture is not.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from crawler.extract import ExtractOptions, extract
+
+FIXTURES = Path(__file__).parent / "fixtures"
+REPO = Path(__file__).resolve().parents[2]
+
+
+def page(name: str) -> bytes:
+    return (FIXTURES / name).read_bytes()
+
+
+def test_div_paragraphs_in_a_rail_wrapper_are_the_body() -> None:
+    article = extract(page("div_paragraphs.html"), url="https://news.example.com/x")
+
+    assert article.text.startswith("Three grid operators in northern China")
+    assert "before deciding on a second, larger site." in article.text
+    assert article.text.count("\n\n") == 3  # four paragraphs, blank lines between them
+    for furniture in ("Share on", "cookies", "Related", "Lithium prices fall", "All rights"):
+        assert furniture not in article.text
+    assert "Photo: Example Agency" not in article.text  # figure captions are not prose
+    assert "Grid operators test sodium batteries" not in article.text  # the title is separate
+
+
+def test_metadata_comes_from_the_page_head() -> None:
+    article = extract(page("div_paragraphs.html"), url="https://news.example.com/x")
+
+    assert article.title == "Grid operators test sodium batteries at scale"
+    assert article.authors == ["Dana Whitfield"]
+    assert article.language == "en"
+    assert article.site_name == "Example News"
+    assert article.canonical_url == "https://news.example.com/2021/10/20/sodium-batteries/"
+    # No date anywhere but in the canonical URL.
+    assert article.published == "2021-10-20"
+    assert article.extraction_method == "density"
+
+
+def test_page_wrapped_in_a_form_keeps_its_story() -> None:
+    article = extract(page("aspnet_form.html"), url="https://example.org/story")
+
+    assert "added five companies to the list of firms" in article.text
+    assert "shorten the schedule for the first flights." in article.text
+    assert "Economy" not in article.text
+    assert article.published == "2019-11-19"
+
+
+def test_blogger_post_without_h1_or_paragraph_tags() -> None:
+    article = extract(page("blogger_post.html"), url="https://blog.example.org/post.html")
+
+    paragraphs = article.text.split("\n\n")
+    assert len(paragraphs) == 3
+    assert paragraphs[0].startswith("Python 3.6.0 is the newest major release")
+    assert paragraphs[2].endswith("account authentication and tokens.")
+    assert "November 2016" not in article.text  # the archive sidebar
+    assert "Posted by" not in article.text
+    assert article.published == "2016-12-23"
+
+
+def test_structured_data_supplies_title_authors_and_language() -> None:
+    article = extract(page("jsonld_news.html"), url="https://zeitung.example.de/a/1")
+
+    assert article.title == "Chipfabrik in Dresden nimmt Betrieb auf"
+    assert article.authors == ["Jana Krüger", "Tom Berg"]
+    assert article.language == "de"
+    assert article.site_name == "Beispiel Zeitung"
+    assert article.description == "Die neue Fabrik soll ab 2022 Chips für Autos liefern."
+    # The article's date, not the older video's nor the later update's nor a comment's.
+    assert article.published == "2021-06-07"
+    assert "Engpässe in der Autoindustrie" in article.text  # subheadings stay
+    assert "Kommentar" not in article.text
+    assert "Impressum" not in article.text
+
+
+def test_body_only_in_json_ld_is_used_with_its_paragraphs() -> None:
+    article = extract(page("script_rendered.html"), url="https://example.com/tugs")
+
+    assert article.extraction_method == "json-ld"
+    assert article.text.startswith("The Port of Rotterdam has ordered two tugboats")
+    assert article.text.count("\n\n") == 2
+    assert article.published == "2022-03-02"
+
+
+def test_json_ld_body_that_contradicts_the_page_is_ignored() -> None:
+    visible = " ".join(
+        f"Paragraph {i} reports how the council approved the new tram line, its cost and route."
+        for i in range(3)
+    )
+    unrelated = "A completely different story about football transfers and stadium deals. " * 20
+    html = (
+        '<html><head><script type="application/ld+json">'
+        + json.dumps({"@type": "NewsArticle", "articleBody": unrelated})
+        + f"</script></head><body><article><p>{visible}</p></article></body></html>"
+    )
+    article = extract(html)
+
+    assert "tram line" in article.text
+    assert "football" not in article.text
+    assert article.extraction_method == "density"
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"",
+        "",
+        b"\x00\x00\x00",
+        bytes(range(256)) * 20,
+        b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj",
+        "<html><body><p>unclosed <b>bold <i>italic</p></div></table>",
+        "<!-- only a comment -->",
+        '<?xml version="1.0" encoding="utf-8"?><html><body><p>x</p></body></html>',
+        "<div>" * 100_000 + "deep" + "</div>" * 100_000,
+        "<span>" * 50_000,
+        None,
+    ],
+    ids=[
+        "empty-bytes",
+        "empty-str",
+        "nul",
+        "binary",
+        "pdf",
+        "broken",
+        "comment",
+        "xml-decl",
+        "deep-div",
+        "deep-span",
+        "none",
+    ],
+)
+def test_extract_never_raises(raw: object) -> None:
+    article = extract(raw, url="https://example.com/x")  # type: ignore[arg-type]
+
+    assert isinstance(article.text, str)
+    assert article.url == "https://example.com/x"
+
+
+def test_binary_input_gives_no_text() -> None:
+    assert extract(bytes(range(256)) * 20).text == ""
+    assert extract(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj").text == ""
+
+
+def test_bytes_are_decoded_with_the_header_charset() -> None:
+    html = "<html><body><article><p>{}</p></article></body></html>".format(
+        "Die Universität Köln eröffnet ein Zentrum für Quantencomputer, sagte die Präsidentin. " * 2
+    )
+    article = extract(html.encode("cp1252"), content_type="text/html; charset=windows-1252")
+
+    assert "Universität Köln eröffnet" in article.text
+
+
+def test_options_are_honoured() -> None:
+    short = "<html><body><article><p>A short note, with commas, of forty-five chars.</p></article></body></html>"  # noqa: E501
+    assert "short note" in extract(short).text
+    strict = ExtractOptions(min_paragraph_chars=200)
+    # With no paragraph long enough the density search falls back to the page text.
+    assert extract(short, options=strict).extraction_method == "fallback"
+
+
+# --- the shared benchmark (skipped when the data folder is not next to the repo) -----------------
+
+
+def shared_dir() -> Path:
+    return Path(os.environ.get("INNOSEARCH_SHARED") or REPO.parent / "shared")
+
+
+def _need_shared(*parts: str) -> Path:
+    path = shared_dir().joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"shared data not found at {path} (set INNOSEARCH_SHARED)")
+    return path
+
+
+def test_text_f1_on_the_article_extraction_benchmark(tmp_path: Path) -> None:
+    folder = _need_shared("data", "extraction", "aeb")
+    evaluate = _need_shared("tools", "evaluate.py")
+    gold = json.loads((folder / "ground-truth.json").read_text(encoding="utf-8"))
+    with (tmp_path / "pred.jsonl").open("w", encoding="utf-8") as out:
+        for key, record in gold.items():
+            body = gzip.decompress((folder / "html" / f"{key}.html.gz").read_bytes())
+            text = extract(body, url=record.get("url", "")).text
+            out.write(json.dumps({"id": key, "text": text}) + "\n")
+    done = subprocess.run(
+        [sys.executable, str(evaluate), "extraction", str(folder / "ground-truth.json"),
+         str(tmp_path / "pred.jsonl")],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    f1 = float(done.stdout.strip().splitlines()[-1].split()[-1])
+    assert f1 >= 0.95, done.stdout

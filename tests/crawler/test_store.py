@@ -1,0 +1,218 @@
+"""The crawl store: the API the indexer and CLI use, and the frontier a resumed crawl relies on."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from crawler.article import Article
+from crawler.store import DB_NAME, SCHEMA_VERSION, CrawlStore, PageState
+
+
+def _article(n: int, **kwargs: object) -> Article:
+    return Article(url=f"https://news.example/{n}", title=f"Story {n}", text="x" * 400, **kwargs)  # type: ignore[arg-type]
+
+
+def test_creates_directory_and_database(tmp_path: Path) -> None:
+    data = tmp_path / "deep" / "data"
+    with CrawlStore(data) as store:
+        assert store.max_seq() == 0
+        assert store.count_pages() == 0
+        assert store.count_articles() == 0
+        assert store.seeds() == []
+        assert store.site_health() == []
+        assert list(store.articles_since()) == []
+    db = sqlite3.connect(data / DB_NAME)
+    try:
+        assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    finally:
+        db.close()
+
+
+def test_refuses_a_newer_schema(tmp_path: Path) -> None:
+    CrawlStore(tmp_path).close()
+    db = sqlite3.connect(tmp_path / DB_NAME)
+    db.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    db.close()
+    with pytest.raises(RuntimeError, match="schema version"):
+        CrawlStore(tmp_path)
+
+
+def test_seq_grows_on_every_write_and_only_then(tmp_path: Path) -> None:
+    with CrawlStore(tmp_path) as store:
+        one, two = _article(1), _article(2)
+        assert store.write_article(one, fetched_at="2024-03-01T00:00:00Z", http_status=200) == "new"
+        assert store.write_article(two, fetched_at="2024-03-01T00:00:00Z", http_status=200) == "new"
+        assert store.write_article(one, fetched_at="2024-03-02T00:00:00Z", http_status=200) == (
+            "unchanged"
+        )
+        assert store.max_seq() == 2
+        one.title = "Story 1, corrected"
+        assert store.write_article(one, fetched_at="2024-03-02T00:00:00Z", http_status=200) == (
+            "updated"
+        )
+        assert store.mark_gone(two.id, fetched_at="2024-03-03T00:00:00Z", http_status=404)
+        assert not store.mark_gone(two.id, fetched_at="2024-03-03T00:00:00Z", http_status=404)
+        assert store.max_seq() == 4
+
+        everything = list(store.articles_since(0))
+        # One row per article, in seq order, the latest state of each.
+        assert [(s.seq, s.article.id, s.gone) for s in everything] == [
+            (3, one.id, False),
+            (4, two.id, True),
+        ]
+        assert everything[0].article.title == "Story 1, corrected"
+        assert everything[0].fetched_at == "2024-03-02T00:00:00Z"
+        assert everything[1].http_status == 404
+        assert [s.seq for s in store.articles_since(3)] == [4]
+        assert store.count_articles() == 1
+
+        # A gone article that comes back is live again, with a new seq.
+        assert store.write_article(two, fetched_at="2024-03-04T00:00:00Z", http_status=200) == (
+            "updated"
+        )
+        assert store.count_articles() == 2
+        assert store.max_seq() == 5
+
+
+def test_articles_since_pages_through_many_rows(tmp_path: Path) -> None:
+    with CrawlStore(tmp_path) as store, store.transaction():
+        for n in range(1234):
+            store.write_article(_article(n), fetched_at="2024-03-01T00:00:00Z", http_status=200)
+    with CrawlStore(tmp_path) as store:
+        seqs = [s.seq for s in store.articles_since(0)]
+        assert seqs == list(range(1, 1235))
+        partial = store.articles_since(10)
+        assert next(partial).seq == 11  # dropped half way: holds nothing open
+
+
+def test_article_round_trips_through_json(tmp_path: Path) -> None:
+    article = _article(
+        7,
+        published="2024-03-01",
+        authors=["A. Writer", "B. Writer"],
+        language="en",
+        canonical_url="https://news.example/7",
+        extraction_method="density",
+    )
+    with CrawlStore(tmp_path) as store:
+        store.write_article(article, fetched_at="2024-03-01T00:00:00Z", http_status=200)
+    with CrawlStore(tmp_path) as store:
+        (stored,) = store.articles_since()
+    assert stored.article == article
+
+
+def test_transaction_rolls_back_on_error(tmp_path: Path) -> None:
+    with CrawlStore(tmp_path) as store:
+        with pytest.raises(KeyError), store.transaction():
+            store.write_article(_article(1), fetched_at="t", http_status=200)
+            raise KeyError("boom")
+        assert store.max_seq() == 0
+
+
+def test_runs_resume_only_with_the_same_seeds(tmp_path: Path) -> None:
+    seeds = ["https://a.example/", "https://b.example/"]
+    with CrawlStore(tmp_path) as store:
+        run = store.start_run(seeds, "2024-03-01T00:00:00Z")
+        assert not run.resumed
+        for url in seeds:
+            store.enqueue(url, depth=0, host=url.split("/")[2])
+        store.mark(seeds[0], "done", requested=True)
+    with CrawlStore(tmp_path) as store:
+        again = store.start_run(list(reversed(seeds)), "2024-03-01T00:05:00Z")
+        assert again.resumed and again.id == run.id
+        assert [item.url for item in store.queued()] == [seeds[1]]
+        assert store.pages_requested() == 1
+        store.finish_run(again, "2024-03-01T00:10:00Z", {"pages_fetched": 2})
+        fresh = store.start_run(seeds, "2024-03-02T00:00:00Z")
+        assert not fresh.resumed
+        assert store.queued() == []  # a fresh run starts from an empty frontier
+        assert store.seeds() == seeds
+
+
+def test_frontier_order_and_deduplication(tmp_path: Path) -> None:
+    with CrawlStore(tmp_path) as store:
+        store.start_run(["https://a.example/"], "t")
+        assert store.enqueue("https://a.example/", depth=0, host="a.example")
+        assert store.enqueue("https://a.example/x", depth=1, host="a.example")
+        assert store.enqueue("https://a.example/y", depth=1, host="a.example")
+        assert not store.enqueue("https://a.example/x", depth=2, host="a.example")
+        assert store.enqueue(
+            "https://a.example/sitemap.xml", depth=0, host="a.example", kind="sitemap"
+        )
+        assert store.enqueue("https://a.example/z", depth=2, host="a.example", lastmod="2024")
+        order = [item.url for item in store.queued()]
+        assert order == [
+            "https://a.example/sitemap.xml",
+            "https://a.example/",
+            "https://a.example/x",
+            "https://a.example/y",
+            "https://a.example/z",
+        ]
+        store.mark("https://a.example/", "done", requested=True)
+        store.mark("https://a.example/x", "failed", "skipped: disallowed")
+        assert store.frontier_state("https://a.example/x") == "failed"
+        assert store.frontier_counts("page") == {"queued": 2, "done": 1, "failed": 1}
+        assert store.pages_requested() == 1
+        assert store.queued()[-1].lastmod == "2024"
+
+
+def test_pages_raw_bodies_and_site_health(tmp_path: Path) -> None:
+    with CrawlStore(tmp_path) as store:
+        run = store.start_run(["https://www.news.example/"], "t")
+        state = PageState(
+            url="https://www.news.example/1",
+            final_url="https://www.news.example/1",
+            status=200,
+            etag='"abc"',
+            last_modified="Mon, 04 Mar 2024 10:00:00 GMT",
+            content_hash="00ff",
+            content_type="text/html",
+            fetched_at="2024-03-04T10:00:00Z",
+            article_id=None,
+        )
+        store.record_page(state)
+        store.record_page(
+            PageState(**{**state.__dict__, "url": "https://www.news.example/sitemap.xml"}),
+            "sitemap",
+        )
+        assert store.page_state(state.url) == state
+        assert store.page_state("https://www.news.example/none") is None
+        assert store.count_pages() == 1  # sitemaps are not pages
+
+        store.save_raw(
+            state.url,
+            final_url=state.url,
+            fetched_at=state.fetched_at,
+            status=200,
+            headers={"content-type": "text/html"},
+            body=b"<html>\xff</html>",
+        )
+        assert store.raw(state.url) == (b"<html>\xff</html>", {"content-type": "text/html"})
+        assert store.raw("https://www.news.example/none") is None
+
+        store.write_article(_article(1), fetched_at="t", http_status=200)
+        store.record_site("news.example", run, success=False, fetched_at="t1")
+        store.record_site("news.example", run, success=False, fetched_at="t2")
+        (health,) = store.site_health()
+        assert health["failures"] == 2 and health["last_success"] is None
+        store.record_site("news.example", run, success=True, fetched_at="t3", new_articles=1)
+        store.record_site("news.example", run, success=True, fetched_at="t4", new_articles=1)
+        assert store.site_health() == [
+            {
+                "site": "news.example",
+                "pages": 1,
+                "articles": 1,
+                "last_success": "t4",
+                "failures": 0,
+                "last_new_articles": 2,
+            }
+        ]
+        # The next run counts its new articles from zero.
+        store.finish_run(run, "t5", {})
+        later = store.start_run(["https://www.news.example/"], "t6")
+        store.record_site("news.example", later, success=True, fetched_at="t7")
+        assert store.site_health()[0]["last_new_articles"] == 0

@@ -153,7 +153,16 @@ def _lead(text: str) -> str:
 class MarkFormatter(highlight.Formatter):
     """Highlights as bare `<mark>` around escaped text: crawled text is attacker-controlled."""
 
-    between = " … "
+    between = " "
+
+    def format_fragment(self, fragment: Any, replace: bool = False) -> str:
+        """A fragment, with an ellipsis where it starts or ends inside the text."""
+        out = super().format_fragment(fragment, replace)
+        if fragment.startchar > 0:
+            out = "… " + out
+        if fragment.endchar < len(fragment.text):
+            out += " …"
+        return out
 
     def _text(self, text: str) -> str:
         return html.escape(text, quote=False)

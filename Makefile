@@ -3,7 +3,7 @@ VENV ?= .venv
 PYTHON ?= python3
 ARGS ?=
 
-.PHONY: setup demo test lint
+.PHONY: setup demo test lint system-deps
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,5 +19,8 @@ lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-test: lint
+system-deps:
+	bash .ci/system-deps
+
+test: lint system-deps
 	$(VENV)/bin/pytest -q $(ARGS)

@@ -20,9 +20,7 @@ from pathlib import Path
 
 import pycountry
 
-from indexer.lexicon import Hit, Lexicon, Term, plural_forms
-
-DATA_FILE = Path(__file__).parent / "data" / "countries.toml"
+from indexer.lexicon import Hit, Lexicon, Term, data_file, plural_forms
 
 NAME, ADJECTIVE, PREFIX, PREFIX_ALONE, GUARD = "name", "adjective", "prefix", "prefix-alone", ""
 
@@ -110,9 +108,13 @@ def _terms(data: dict) -> list[Term]:
     return terms
 
 
+def rules(path: Path | None = None) -> CountryRules:
+    """The compiled data of `path` (default: the editable data file in use), loaded once."""
+    return _compile(path or data_file("countries.toml"))
+
+
 @cache
-def rules(path: Path = DATA_FILE) -> CountryRules:
-    """Load and compile the country data once per process."""
+def _compile(path: Path) -> CountryRules:
     with open(path, "rb") as fh:
         data = tomllib.load(fh)
     ambiguous = data.get("ambiguous", {})

@@ -13,9 +13,13 @@ ordinary words ("SOVIET" yes, "IT" or "US" no).
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
+
+PACKAGE_DATA = Path(__file__).parent / "data"
 
 # How far around a hit we look to decide that a passage is set in capitals.
 _CAPS_CONTEXT = 40
@@ -149,3 +153,12 @@ def _in_caps(text: str, start: int, end: int, caps_until: int) -> bool:
         return True
     window = text[max(0, start - _CAPS_CONTEXT) : end + _CAPS_CONTEXT]
     return _LOWER.search(window) is None
+
+
+def data_file(name: str) -> Path:
+    """The editable data file `name`: from INNOSEARCH_TAXONOMY_DIR when it holds one, so
+    maintainers can keep their own edited copies outside the installed package, else ours."""
+    custom = os.environ.get("INNOSEARCH_TAXONOMY_DIR")
+    if custom and (Path(custom) / name).is_file():
+        return Path(custom) / name
+    return PACKAGE_DATA / name

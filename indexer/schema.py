@@ -12,7 +12,7 @@ from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 from whoosh.support.charset import accent_map
 
 # Bump when the schema or the enrichment changes in a way that needs `index --rebuild`.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 # Stemming, English stop words and accent folding: "semiconductors" finds "semiconductor",
 # "cafe" finds "café".
@@ -40,4 +40,10 @@ def make_schema() -> Schema:
         fetched_at=STORED(),
         http_status=STORED(),
         extraction_method=STORED(),
+        # Near-duplicates (indexer/duplicates.py): the group key (the id of the group's first
+        # article, the article's own id when it has no copy), the MinHash band tokens that find
+        # candidates, and the signature that confirms them.
+        dup=ID(stored=True, sortable=True),
+        lsh=KEYWORD(scorable=False),
+        minhash=STORED(),
     )

@@ -24,9 +24,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from indexer.lexicon import Hit, Lexicon, Term, plural_forms
-
-DATA_FILE = Path(__file__).parent / "data" / "chains.toml"
+from indexer.lexicon import Hit, Lexicon, Term, data_file, plural_forms
 
 TIERS = {"core": 3.0, "strong": 2.0, "support": 1.0}
 NEGATIVE = "negative"
@@ -89,9 +87,13 @@ def _terms(data: dict) -> list[Term]:
     return terms
 
 
+def rules(path: Path | None = None) -> ChainRules:
+    """The compiled data of `path` (default: the editable data file in use), loaded once."""
+    return _compile(path or data_file("chains.toml"))
+
+
 @cache
-def rules(path: Path = DATA_FILE) -> ChainRules:
-    """Load and compile the chain data once per process."""
+def _compile(path: Path) -> ChainRules:
     with open(path, "rb") as fh:
         data = tomllib.load(fh)
     chains = tuple(Chain(cid, spec["name"]) for cid, spec in data.get("chains", {}).items())

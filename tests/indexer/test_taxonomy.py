@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import tomllib
 
-from indexer.lexicon import plural_forms
-from indexer.taxonomy import DATA_FILE, chain_ids, classify
+from indexer.lexicon import data_file, plural_forms
+from indexer.taxonomy import chain_ids, classify
 
 TAXONOMY_IDS = [
     "software",
@@ -39,7 +39,7 @@ def test_the_data_file_defines_the_twelve_chains_of_taxonomy_md() -> None:
 
 def test_each_term_is_listed_once() -> None:
     """Plurals and hyphenated twins are generated, so listing them again would double-count."""
-    with open(DATA_FILE, "rb") as fh:
+    with open(data_file("chains.toml"), "rb") as fh:
         data = tomllib.load(fh)
     for chain_id, spec in data["chains"].items():
         assert spec["name"]

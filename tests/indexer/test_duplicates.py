@@ -1,0 +1,129 @@
+"""Near-duplicate grouping: syndicated copies share a group, separate reports do not."""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import subprocess
+import sys
+from difflib import SequenceMatcher
+from pathlib import Path
+
+from whoosh import index as whoosh_index
+
+from crawler.article import Article
+from indexer import index_articles
+from indexer.duplicates import THRESHOLD, fingerprint
+
+STORY = (
+    "Nanjing's Jiangbei New Area opened a pilot line for gallium nitride power chips on Monday, "
+    "the first complete third-generation semiconductor line in the district. The line, run by a "
+    "joint venture of two local chip designers and a state-backed fund, can process 3,000 "
+    "six-inch wafers a month in its first phase and will double that by the end of next year. "
+    "Engineers said the chips would go into fast chargers, electric vehicle inverters and the "
+    "power supplies of 5G base stations, markets where demand has grown faster than supply. "
+    "The district has spent four years assembling suppliers of substrates, epitaxy equipment and "
+    "packaging services, and officials expect the pilot line to anchor a cluster of more than "
+    "forty firms. A research institute from the city's largest university will run a shared "
+    "testing laboratory on the same campus, open to start-ups that cannot afford their own."
+)
+OTHER_REPORT = (
+    "A gallium nitride chip line has started production in Nanjing, according to the operator, "
+    "which told reporters that monthly output would reach several thousand wafers. Analysts "
+    "said competition in power semiconductors is rising as carmakers and phone makers look for "
+    "smaller chargers and more efficient inverters, and that the district's incentives had "
+    "attracted suppliers from several provinces. The operator declined to give the cost of the "
+    "plant or name its customers, but said sample chips had passed qualification at two firms."
+)
+
+
+def copy_of(text: str) -> str:
+    """A syndicated copy: a dateline, the same body, an agency's closing line."""
+    return "NANJING, March 14 (Wire) - " + text + " Reporting by the Wire's Nanjing bureau."
+
+
+def test_a_syndicated_copy_is_similar_and_a_separate_report_is_not() -> None:
+    original, copy, other = (
+        fingerprint(STORY),
+        fingerprint(copy_of(STORY)),
+        fingerprint(OTHER_REPORT),
+    )
+    assert original and copy and other
+    assert original.similarity(copy.signature) >= THRESHOLD
+    assert set(original.bands) & set(copy.bands)
+    assert original.similarity(other.signature) < 0.3
+
+
+def test_short_texts_are_never_called_copies() -> None:
+    assert fingerprint("Chip line opens in Nanjing.") is None
+
+
+def test_signatures_are_the_same_in_another_process() -> None:
+    code = (
+        f"from indexer.duplicates import fingerprint; print(fingerprint({STORY!r}).signature.hex())"
+    )
+    other = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert other.stdout.strip() == fingerprint(STORY).signature.hex()  # type: ignore[union-attr]
+
+
+def groups(index_dir: Path) -> dict[str, str]:
+    ix = whoosh_index.open_dir(index_dir)
+    try:
+        with ix.searcher() as searcher:
+            return {d["id"]: d["dup"] for d in searcher.all_stored_fields()}
+    finally:
+        ix.close()
+
+
+def test_copies_on_two_sites_share_a_group_within_one_run_and_across_runs(tmp_path: Path) -> None:
+    index_articles(
+        tmp_path,
+        [
+            Article(url="https://news.example.com/a", id="a", title="GaN line opens", text=STORY),
+            Article(
+                url="https://wire.example.org/b",
+                id="b",
+                title="Wire: GaN line",
+                text=copy_of(STORY),
+            ),
+            Article(
+                url="https://other.example.net/c", id="c", title="Chip line", text=OTHER_REPORT
+            ),
+        ],
+    )
+    assert groups(tmp_path) == {"a": "a", "b": "a", "c": "c"}
+    # A copy crawled later finds the committed original; re-indexing the original keeps it.
+    index_articles(
+        tmp_path,
+        [
+            Article(url="https://third.example.com/d", id="d", title="GaN", text=copy_of(STORY)),
+            Article(url="https://news.example.com/a", id="a", title="GaN line opens", text=STORY),
+        ],
+    )
+    assert groups(tmp_path) == {"a": "a", "b": "a", "c": "c", "d": "a"}
+
+
+def test_real_copies_in_real_news_are_grouped(shared: Path, tmp_path: Path) -> None:
+    """CNN and Al Jazeera both published the full text of one speech (NewsArticles, 2017)."""
+    with gzip.open(shared / "data" / "news" / "NewsArticles.csv.gz", "rb") as f:
+        rows = list(csv.DictReader(io.TextIOWrapper(f, encoding="utf-8", errors="replace")))
+    window = rows[1600:1800]
+    articles = [
+        Article(url=r["article_source_link"], id=r["article_id"], title=r["title"], text=r["text"])
+        for r in window
+        if r["text"].strip()
+    ]
+    index_articles(tmp_path, articles)
+    found = groups(tmp_path)
+    speech = [a.id for a in articles if "Congress speech" in a.title]
+    assert len(speech) == 2 and found[speech[0]] == found[speech[1]]
+    # Every group holds texts that really are alike, read independently of MinHash.
+    texts = {a.id: a.text for a in articles}
+    members: dict[str, list[str]] = {}
+    for doc_id, key in found.items():
+        members.setdefault(key, []).append(doc_id)
+    for ids in members.values():
+        for other in ids[1:]:
+            assert SequenceMatcher(None, texts[ids[0]], texts[other]).quick_ratio() > 0.8
+    assert sum(len(ids) - 1 for ids in members.values()) < len(articles) * 0.05

@@ -24,22 +24,10 @@ from typing import Any
 import pycountry
 import pytest
 
+from indexer.taxonomy import chain_ids
 from innosearch.sample_site import DATE_STYLES, SampleSite, article_path, load_articles, serve
 
-CHAIN_IDS = {
-    "software",
-    "ai",
-    "integrated-circuits",
-    "nev",
-    "biomedicine",
-    "smart-grid",
-    "rail-transit",
-    "smart-manufacturing",
-    "new-materials",
-    "aerospace",
-    "communications",
-    "clean-energy",
-}
+CHAIN_IDS = set(chain_ids())  # the twelve of TAXONOMY.md, from our taxonomy data
 SITEMAP_NS = {"sm": "http://www.sitemaps.org/schemas/sitemap/0.9"}
 
 # Names and adjectives (TAXONOMY.md "country") for the countries the stories may name. Used both

@@ -14,9 +14,10 @@
   state in one transaction, so a crawl killed at any moment continues, when started again with
   the same seeds, from the first page not yet committed.
 
-Pages are handled one at a time; per-host concurrency is a later issue. Until then the loop
-picks, among the next queued URLs, one whose host is ready, so one slow host does not stall the
-others more than it must.
+Concurrency: up to ``settings.workers`` hosts are crawled at once, one request in flight per
+host. Worker threads fetch and extract (robots.txt included); the calling thread alone reads and
+writes the store, so SQLite sees one writer and every page still commits in one transaction.
+A page whose fetch was in flight when the crawl died is simply fetched again on resume.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import hashlib
 import re
 import time
 from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import asdict, dataclass, field
 from typing import Any
 from urllib.parse import urljoin
@@ -35,6 +37,7 @@ from lxml.etree import ParserError
 from crawler.article import Article, article_id, site_of
 from crawler.encoding import decode_html
 from crawler.extract import extract
+from crawler.feeds import looks_like_feed, parse_feed
 from crawler.fetch import (
     CRAWL_TYPES,
     FEED_TYPES,
@@ -46,7 +49,7 @@ from crawler.fetch import (
 )
 from crawler.robots import RobotsCache
 from crawler.settings import CrawlSettings
-from crawler.sitemap import parse_sitemap
+from crawler.sitemap import decompress, parse_sitemap
 from crawler.store import CrawlStore, FrontierItem, PageState, Run
 from crawler.urls import Scope, host_key, looks_like_binary, normalize_url
 
@@ -58,7 +61,9 @@ __all__ = [
     "PageInfo",
     "crawl",
     "is_article",
+    "page_article",
     "read_page",
+    "store_article",
 ]
 
 # -- when is a page an article ----------------------------------------------------------------
@@ -75,6 +80,9 @@ CHARS_PER_HEADLINE_LINK = 250
 
 _FURNITURE_TAGS = ("nav", "header", "footer", "aside", "script", "style", "noscript", "template")
 _GZIP_TYPES = SITEMAP_TYPES - FEED_TYPES
+# A seed may be a page, a feed or a (gzipped) sitemap: configured feeds and sitemaps are handed
+# to `crawl` as seeds, and what they are is only known once fetched.
+_SEED_TYPES = SITEMAP_TYPES | HTML_TYPES
 _WS = re.compile(r"\s+")
 _UTF8_PARSER = lxml_html.HTMLParser(encoding="utf-8")
 # How many queued URLs the scheduler looks at when choosing a host that is ready.
@@ -92,6 +100,7 @@ class CrawlProgress:
     queued: int
     articles_new: int
     errors: int
+    rate: float = 0.0  # pages fetched per second since the crawl started
 
 
 @dataclass
@@ -162,6 +171,9 @@ def read_page(body: bytes, url: str, content_type: str | None = None) -> PageInf
         kind = (link.get("type") or "").lower()
         if "alternate" in rel and kind in FEED_TYPES and link.get("href"):
             info.feeds.append(_join(base, link.get("href", "")))
+        elif ("next" in rel or "prev" in rel) and link.get("href"):
+            # Pagination declared in the head: page 2 of a section may be linked nowhere else.
+            info.links.append(_join(base, link.get("href", "")))
     for anchor in doc.iter("a", "area"):
         href = anchor.get("href")
         if href and "nofollow" not in (anchor.get("rel") or "").lower():
@@ -201,6 +213,47 @@ def is_article(article: Article, page: PageInfo) -> bool:
     return page.headline_links * CHARS_PER_HEADLINE_LINK <= length
 
 
+def page_article(
+    body: bytes, page_url: str, headers: dict[str, str], page: PageInfo | None = None
+) -> tuple[Article | None, PageInfo]:
+    """The article an HTML page holds, or None for a listing or a noindex page, and the page's
+    own information (links, feeds). Pure: no store, no network, so re-extraction from the WARC
+    archive reaches the same decision as the crawl did.
+
+    The article's id comes from its canonical URL when that is on the same site (one document
+    per article, however many URLs lead to it); ``canonical_url`` is set to that document URL.
+    """
+    content_type = headers.get("content-type") or None
+    if page is None:
+        page = read_page(body, page_url, content_type)
+    noindex = page.noindex or "noindex" in headers.get("x-robots-tag", "").lower()
+    if noindex:
+        return None, page
+    article = extract(body, url=page_url, content_type=content_type)
+    if not is_article(article, page):
+        return None, page
+    canonical = normalize_url(article.canonical_url or "", page_url)
+    doc_url = canonical if canonical and site_of(canonical) == site_of(page_url) else page_url
+    article.url = page_url
+    article.canonical_url = doc_url
+    article.id = article_id(doc_url)
+    return article, page
+
+
+def store_article(store: CrawlStore, article: Article, *, fetched_at: str, http_status: int) -> str:
+    """Writes ``article`` unless it is a duplicate; returns new, updated, unchanged or duplicate.
+
+    The canonical page always writes; a duplicate (a print version, a URL with a stray
+    parameter) only fills in until the canonical page has been fetched, so two URLs of one
+    article do not overwrite each other every run.
+    """
+    page_url, doc_url = article.url, article.canonical_url
+    source = store.article_source(article.id)
+    if source is not None and not source[1] and page_url != doc_url and source[0] != page_url:
+        return "duplicate"
+    return store.write_article(article, fetched_at=fetched_at, http_status=http_status)
+
+
 def _kind_of(content_type: str, body: bytes, frontier_kind: str) -> str:
     """'html' or 'xml' (sitemap, feed, gzip), sniffing the body when the server sent no type."""
     media = content_type.split(";", 1)[0].strip().lower()
@@ -212,6 +265,12 @@ def _kind_of(content_type: str, body: bytes, frontier_kind: str) -> str:
     if head.startswith((b"<?xml", b"\x1f\x8b", b"<urlset", b"<rss", b"<feed")):
         return "xml"
     return "html"
+
+
+def _accepted(item: FrontierItem) -> frozenset[str]:
+    if item.kind == "sitemap":
+        return SITEMAP_TYPES
+    return _SEED_TYPES if item.depth == 0 else CRAWL_TYPES
 
 
 def _content_hash(body: bytes) -> str:
@@ -247,8 +306,10 @@ def crawl(
 
     The scope is the seeds' hosts (``www.`` or not), optionally narrowed to ``path_prefixes``.
     Called again with the same seeds after a kill, it resumes the unfinished run; otherwise it
-    starts a fresh, incremental run. ``fetcher`` lets tests pass one with short backoffs.
-    Raises ValueError for a seed that is not an http(s) URL.
+    starts a fresh, incremental run. ``fetcher`` lets tests pass one with short backoffs (it is
+    shared by the worker threads, each with its own session). ``progress`` is called from the
+    calling thread after every URL handled. Raises ValueError for a seed that is not an
+    http(s) URL.
     """
     started = time.monotonic()
     normalized = _normalize_seeds(seeds)
@@ -265,6 +326,33 @@ def crawl(
     summary.seconds = round(time.monotonic() - started, 3)
     store.finish_run(run, utc_now(), summary.to_dict())
     return summary
+
+
+@dataclass
+class _Request:
+    """One frontier URL handed to a worker, with what the store knew about it."""
+
+    item: FrontierItem
+    previous: PageState | None
+    etag: str | None = None
+    last_modified: str | None = None
+
+
+@dataclass
+class _Fetched:
+    """What a worker brings back: the response and the CPU work done on it off the main thread.
+
+    ``article`` and ``page`` are only filled for a changed HTML page (digest differs from the
+    stored one); ``disallowed`` means robots.txt forbade the URL and nothing was requested.
+    """
+
+    request: _Request
+    result: FetchResult | None = None
+    disallowed: bool = False
+    digest: str = ""
+    page: PageInfo | None = None
+    article: Article | None = None
+    extracted: bool = False
 
 
 class _Crawl:
@@ -288,8 +376,9 @@ class _Crawl:
         self.summary = summary
         self.progress = progress
         self.robots = RobotsCache(fetcher, settings.user_agent)
+        self.started = time.monotonic()
 
-    # -- politeness ---------------------------------------------------------------------------
+    # -- politeness (called from worker threads) ----------------------------------------------
 
     def _policy_ready(self, url: str) -> None:
         """Reads the host's robots.txt once, before anything else is fetched there."""
@@ -330,30 +419,103 @@ class _Crawl:
                     url = normalize_url(candidate)
                     if url is not None and self.scope.covers_host(url):
                         self.store.enqueue(url, depth=0, host=host_key(url), kind="sitemap")
-        while self._pages_used() < self.settings.max_pages:
-            item = self._next()
-            if item is None:
-                break
-            self._handle(item)
+        workers = max(1, self.settings.workers)
+        pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="innosearch-crawl")
+        inflight: dict[Future[_Fetched], _Request] = {}
+        try:
+            while True:
+                self._start(pool, inflight, workers)
+                if not inflight:
+                    break
+                done, _ = wait(inflight, return_when=FIRST_COMPLETED)
+                for future in done:
+                    inflight.pop(future)
+                    self._finish(future.result())
+        finally:
+            # On an interrupt, requests in flight finish (each within its deadline) but are
+            # not recorded: the resumed run asks for them again.
+            pool.shutdown(wait=True, cancel_futures=True)
 
-    def _pages_used(self) -> int:
-        return self.store.pages_requested()
-
-    def _next(self) -> FrontierItem | None:
-        items = self.store.queued(_LOOKAHEAD)
-        if not items:
-            return None
+    def _start(
+        self, pool: ThreadPoolExecutor, inflight: dict[Future[_Fetched], _Request], workers: int
+    ) -> None:
+        """Hands queued URLs to free workers: one per host, readiest hosts first."""
+        if len(inflight) >= workers:
+            return
+        pages_inflight = sum(1 for r in inflight.values() if r.item.kind == "page")
+        budget = self.settings.max_pages - self.store.pages_requested() - pages_inflight
+        if budget <= 0:
+            return
+        busy = {request.item.host for request in inflight.values()}
+        candidates: dict[str, FrontierItem] = {}
+        for item in self.store.queued(_LOOKAHEAD, exclude_hosts=busy):
+            candidates.setdefault(item.host, item)
         throttle = self.fetcher.throttle
-        now = time.monotonic()
-        for item in items:
-            if throttle.ready_at(item.host) <= now:
-                return item
-        return min(items, key=lambda item: throttle.ready_at(item.host))
+        for item in sorted(candidates.values(), key=lambda i: throttle.ready_at(i.host)):
+            if len(inflight) >= workers or budget <= 0:
+                return
+            request = self._request(item)
+            inflight[pool.submit(self._work, request)] = request
+            if item.kind == "page":
+                budget -= 1
+
+    def _request(self, item: FrontierItem) -> _Request:
+        previous = self.store.page_state(item.url)
+        # Conditional only when the stored body can stand in for the page: links are re-read
+        # from it after a 304.
+        conditional = (
+            previous is not None
+            and previous.content_hash is not None
+            and self.store.has_raw(item.url)
+        )
+        return _Request(
+            item=item,
+            previous=previous,
+            etag=previous.etag if conditional and previous else None,
+            last_modified=previous.last_modified if conditional and previous else None,
+        )
+
+    def _work(self, request: _Request) -> _Fetched:
+        """A worker's share: robots.txt, the fetch, and extraction of a changed HTML page."""
+        item = request.item
+        if not self._allowed(item.url):
+            return _Fetched(request, disallowed=True)
+        result = self.fetcher.fetch(
+            item.url,
+            etag=request.etag,
+            last_modified=request.last_modified,
+            accept=_accepted(item),
+            may_follow=self._may_follow,
+        )
+        fetched = _Fetched(request, result=result)
+        if result.error is None and 200 <= result.status < 300:
+            fetched.digest = _content_hash(result.body)
+            previous = request.previous
+            changed = previous is None or previous.content_hash != fetched.digest
+            content_type = result.headers.get("content-type", "")
+            if changed and _kind_of(content_type, result.body, item.kind) == "html":
+                final_url = normalize_url(result.final_url) or item.url
+                fetched.article, fetched.page = page_article(result.body, final_url, result.headers)
+                fetched.extracted = True
+        return fetched
+
+    def _finish(self, fetched: _Fetched) -> None:
+        url = fetched.request.item.url
+        if fetched.disallowed or fetched.result is None:
+            with self.store.transaction():
+                self.store.mark(url, "failed", "skipped: disallowed by robots.txt")
+            self.summary.disallowed += 1
+            self._report(url, 0, "disallowed")
+            return
+        with self.store.transaction():
+            outcome = self._record(fetched)
+        self._report(url, fetched.result.status, outcome)
 
     def _report(self, url: str, status: int, outcome: str) -> None:
         if self.progress is None:
             return
         counts = self.store.frontier_counts()
+        elapsed = time.monotonic() - self.started
         self.progress(
             CrawlProgress(
                 url=url,
@@ -363,34 +525,17 @@ class _Crawl:
                 queued=counts["queued"],
                 articles_new=self.summary.articles_new,
                 errors=self.summary.errors,
+                rate=round(self.summary.pages_fetched / elapsed, 2) if elapsed > 0 else 0.0,
             )
         )
 
-    def _handle(self, item: FrontierItem) -> None:
-        url = item.url
-        if not self._allowed(url):
-            with self.store.transaction():
-                self.store.mark(url, "failed", "skipped: disallowed by robots.txt")
-            self.summary.disallowed += 1
-            self._report(url, 0, "disallowed")
-            return
-        previous = self.store.page_state(url)
-        conditional = previous is not None and previous.content_hash is not None
-        result = self.fetcher.fetch(
-            url,
-            etag=previous.etag if conditional and previous else None,
-            last_modified=previous.last_modified if conditional and previous else None,
-            accept=SITEMAP_TYPES if item.kind == "sitemap" else CRAWL_TYPES,
-            may_follow=self._may_follow,
-        )
-        with self.store.transaction():
-            outcome = self._record(item, previous, result)
-        self._report(url, result.status, outcome)
-
     # -- one response -------------------------------------------------------------------------
 
-    def _record(self, item: FrontierItem, previous: PageState | None, result: FetchResult) -> str:
+    def _record(self, fetched: _Fetched) -> str:
         """Everything one response changes, inside the caller's transaction; returns the outcome."""
+        item, previous = fetched.request.item, fetched.request.previous
+        result = fetched.result
+        assert result is not None
         url, store, summary = item.url, self.store, self.summary
         site = site_of(url)
         is_page = item.kind == "page"
@@ -414,11 +559,12 @@ class _Crawl:
         if result.error is not None and result.error.startswith("redirect to"):
             store.mark(url, "done", result.error, requested=True)
             return "redirect-not-followed"  # out of scope or disallowed: not the site's fault
-        if result.error is not None:  # a redirect loop or chain too long
+        if result.error is not None:  # a redirect loop or a chain too long: recorded, not kept
             if is_page:
                 summary.errors += 1
+            self._record_state(item, previous, result, article_id=None)
             store.mark(url, "failed", result.error, requested=True)
-            return "error"
+            return "redirect-loop" if "loop" in result.error else "error"
 
         final_url = normalize_url(result.final_url) or url
         if final_url != url:
@@ -428,13 +574,20 @@ class _Crawl:
 
         if result.not_modified and previous is not None:
             summary.not_modified += 1
+            raw = store.raw(url)
+            if raw is None and previous.content_hash is not None:
+                # The archived body is damaged or lost, so links behind this page cannot be
+                # re-read: forget the validators and ask once more, in full, in this run.
+                previous.content_hash = previous.etag = previous.last_modified = None
+                store.record_page(previous, item.kind)
+                store.mark(url, "queued", "archived body unreadable: refetching", requested=True)
+                return "refetch"
             previous.status = previous.status or 200
             previous.fetched_at = result.fetched_at
             previous.etag = result.headers.get("etag", previous.etag)
             previous.last_modified = result.headers.get("last-modified", previous.last_modified)
             store.record_page(previous, item.kind)
             store.record_site(site, self.current_run, success=True, fetched_at=result.fetched_at)
-            raw = store.raw(url)
             if raw is not None:
                 body, headers = raw
                 self._discover(item, final_url, body, headers.get("content-type", ""))
@@ -444,14 +597,13 @@ class _Crawl:
         if not 200 <= result.status < 300:
             return self._record_failure(item, previous, result, site)
 
-        digest = _content_hash(result.body)
         state = PageState(
             url=url,
             final_url=final_url,
             status=result.status,
             etag=result.headers.get("etag"),
             last_modified=result.headers.get("last-modified"),
-            content_hash=digest,
+            content_hash=fetched.digest,
             content_type=result.headers.get("content-type"),
             fetched_at=result.fetched_at,
             article_id=previous.article_id if previous else None,
@@ -466,12 +618,11 @@ class _Crawl:
         )
         outcome = "page"
         content_type = result.headers.get("content-type", "")
-        page: PageInfo | None = None
-        if previous is not None and previous.content_hash == digest:
-            outcome = "unchanged"  # same bytes: nothing to re-extract, links still matter
-        elif _kind_of(content_type, result.body, item.kind) == "html":
-            page = read_page(result.body, final_url, content_type or None)
-            outcome = self._record_article(item, final_url, result, state, page)
+        if not fetched.extracted:
+            if previous is not None and previous.content_hash == fetched.digest:
+                outcome = "unchanged"  # same bytes: nothing to re-extract, links still matter
+        elif fetched.article is not None:
+            outcome = self._record_article(item, fetched.article, result, state)
         store.record_page(state, item.kind)
         store.record_site(
             site,
@@ -480,9 +631,32 @@ class _Crawl:
             fetched_at=result.fetched_at,
             new_articles=1 if outcome == "article-new" else 0,
         )
-        self._discover(item, final_url, result.body, content_type, page)
+        self._discover(item, final_url, result.body, content_type, fetched.page)
         store.mark(url, "done", requested=True)
         return outcome if is_page else "sitemap"
+
+    def _record_state(
+        self,
+        item: FrontierItem,
+        previous: PageState | None,
+        result: FetchResult,
+        article_id: str | None,
+    ) -> None:
+        """The per-URL state of an answer that gave no usable body (so no conditional next time)."""
+        self.store.record_page(
+            PageState(
+                url=item.url,
+                final_url=normalize_url(result.final_url) or item.url,
+                status=result.status,
+                etag=None,
+                last_modified=None,
+                content_hash=None,
+                content_type=result.headers.get("content-type"),
+                fetched_at=result.fetched_at,
+                article_id=article_id,
+            ),
+            item.kind,
+        )
 
     def _record_failure(
         self, item: FrontierItem, previous: PageState | None, result: FetchResult, site: str
@@ -501,20 +675,7 @@ class _Crawl:
             ):
                 summary.articles_gone += 1
                 outcome = "gone"
-        store.record_page(
-            PageState(
-                url=item.url,
-                final_url=normalize_url(result.final_url) or item.url,
-                status=result.status,
-                etag=None,
-                last_modified=None,
-                content_hash=None,
-                content_type=result.headers.get("content-type"),
-                fetched_at=result.fetched_at,
-                article_id=previous.article_id if previous else None,
-            ),
-            item.kind,
-        )
+        self._record_state(item, previous, result, previous.article_id if previous else None)
         # A site that answers 4xx is up; 5xx and 429 (after retries) count against its health.
         healthy = result.status < 500 and result.status != 429
         store.record_site(site, self.current_run, success=healthy, fetched_at=result.fetched_at)
@@ -522,34 +683,14 @@ class _Crawl:
         return outcome
 
     def _record_article(
-        self,
-        item: FrontierItem,
-        page_url: str,
-        result: FetchResult,
-        state: PageState,
-        page: PageInfo,
+        self, item: FrontierItem, article: Article, result: FetchResult, state: PageState
     ) -> str:
-        article = extract(
-            result.body, url=page_url, content_type=result.headers.get("content-type")
-        )
-        noindex = page.noindex or "noindex" in result.headers.get("x-robots-tag", "").lower()
-        if noindex or not is_article(article, page):
-            return "page"
-        canonical = normalize_url(article.canonical_url or "", page_url)
-        doc_url = canonical if canonical and site_of(canonical) == site_of(page_url) else page_url
-        article.url = page_url
-        article.canonical_url = doc_url
-        article.id = article_id(doc_url)
+        doc_url = article.canonical_url or article.url
         state.article_id = article.id
-        if doc_url != page_url and doc_url in self.scope:
+        if doc_url != article.url and doc_url in self.scope:
             self.store.enqueue(doc_url, depth=item.depth, host=host_key(doc_url))
-        source = self.store.article_source(article.id)
-        # The canonical page always writes; a duplicate only fills in until the canonical page
-        # has been fetched, so two URLs of one article do not overwrite each other every run.
-        if source is not None and not source[1] and page_url != doc_url and source[0] != page_url:
-            return "duplicate"
-        written = self.store.write_article(
-            article, fetched_at=result.fetched_at, http_status=result.status
+        written = store_article(
+            self.store, article, fetched_at=result.fetched_at, http_status=result.status
         )
         if written == "new":
             self.summary.articles_new += 1
@@ -584,7 +725,15 @@ class _Crawl:
                 self.store.enqueue(url, depth=item.depth + 1, host=host_key(url), kind="sitemap")
 
     def _discover_sitemap(self, item: FrontierItem, base: str, body: bytes) -> None:
-        sitemap = parse_sitemap(body, base_url=base, max_bytes=self.settings.max_bytes)
+        """A sitemap, sitemap index or feed: feeds go to feedparser, sitemaps to our parser."""
+        data = decompress(body, self.settings.max_bytes)
+        if looks_like_feed(data):
+            if item.depth + 1 > self.settings.max_depth:
+                return
+            for entry in parse_feed(data, base_url=base).entries:
+                self._enqueue_link(entry.link, item.depth + 1, lastmod=entry.updated)
+            return
+        sitemap = parse_sitemap(data, base_url=base, max_bytes=self.settings.max_bytes)
         for child in sitemap.sitemaps:
             url = normalize_url(child.loc)
             # Index nesting is one level in the protocol; depth keeps a loop of indexes finite.

@@ -6,9 +6,15 @@ the per-host delay holds for everything the server sees, not just for the pages 
 asked for. Bodies are streamed and cut off at a size and a total time, because a read timeout
 alone does not stop a server that trickles one byte every few seconds.
 
-Not done yet (later issues): the address check resolves the host itself and `requests` resolves
-it again, so a DNS answer that changes in between (rebinding) is not caught; pinning the checked
-address in a transport adapter would close that.
+One `Fetcher` may be shared by several worker threads: each thread gets its own
+`requests.Session` (a session is not safe to share across threads), while the throttle, the
+address pins and the settings are shared. `HostThrottle.slot` holds a per-host lock for the
+length of one request, so a host never sees two requests from us at once, whichever thread
+sends them.
+
+DNS rebinding: the address check resolves the host and the connection is then made to that very
+address (a pin the transport adapter reads), not to whatever a second DNS lookup would answer.
+TLS still verifies the certificate against the host name.
 """
 
 from __future__ import annotations
@@ -16,8 +22,10 @@ from __future__ import annotations
 import email.utils
 import ipaddress
 import socket
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -25,8 +33,12 @@ from urllib.parse import urljoin, urlsplit
 
 import requests
 import urllib3
+from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 from crawler.settings import CrawlSettings
+from crawler.urls import normalize_url
 
 __all__ = [
     "CRAWL_TYPES",
@@ -109,7 +121,8 @@ class HostThrottle:
     The gap is measured from the end of one response to the start of the next, so a slow server
     gets more rest, not less. A delay raised later (robots.txt's Crawl-delay, read after the
     first request) applies to the gap already running. ``defer`` pushes a host back
-    (Retry-After, backoff) without touching the others.
+    (Retry-After, backoff) without touching the others. Safe to share between threads; `slot`
+    is what makes per-host concurrency 1 hold when several threads fetch.
     """
 
     def __init__(
@@ -125,6 +138,21 @@ class HostThrottle:
         self._deferred: dict[str, float] = {}
         self._clock = clock
         self._sleep = sleep
+        self._lock = threading.Lock()
+        self._host_locks: dict[str, threading.Lock] = {}
+
+    @contextmanager
+    def slot(self, host: str) -> Iterator[None]:
+        """The one request to ``host`` in flight: waits for the host's lock and its delay, and
+        counts the gap to the next request from when the block ends."""
+        with self._lock:
+            lock = self._host_locks.setdefault(host, threading.Lock())
+        with lock:
+            self.wait(host)
+            try:
+                yield
+            finally:
+                self.done(host)
 
     def set_delay(self, host: str, seconds: float) -> None:
         self._delays[host] = max(self.default_delay, seconds)
@@ -147,7 +175,8 @@ class HostThrottle:
         self._last_done[host] = self._clock()
 
     def defer(self, host: str, seconds: float) -> None:
-        self._deferred[host] = max(self._deferred.get(host, 0.0), self._clock() + seconds)
+        with self._lock:
+            self._deferred[host] = max(self._deferred.get(host, 0.0), self._clock() + seconds)
 
 
 class _Refused(Exception):
@@ -202,12 +231,59 @@ def _content_length(headers: dict[str, str]) -> int | None:
         return None
 
 
+Pins = dict[str, str]
+
+
+def _pinned_adapter(pins: Pins, lock: threading.Lock) -> HTTPAdapter:
+    """A transport adapter whose new connections go to the address pinned for their host.
+
+    The pin is the address `Fetcher._check_target` resolved and approved; a host without a pin
+    (``allow_local``) is resolved the ordinary way. Only the TCP destination changes: the Host
+    header, SNI and certificate checks still use the name.
+    """
+
+    def pinned(host: str) -> str | None:
+        with lock:
+            return pins.get(host.strip("[]").lower())
+
+    class PinnedHTTPConnection(HTTPConnection):
+        def _new_conn(self) -> socket.socket:
+            address = pinned(self.host)
+            if address is not None:
+                self._dns_host = address
+            return super()._new_conn()
+
+    class PinnedHTTPSConnection(HTTPSConnection):
+        def _new_conn(self) -> socket.socket:
+            address = pinned(self.host)
+            if address is not None:
+                self._dns_host = address
+            return super()._new_conn()
+
+    class PinnedHTTPPool(HTTPConnectionPool):
+        ConnectionCls = PinnedHTTPConnection
+
+    class PinnedHTTPSPool(HTTPSConnectionPool):
+        ConnectionCls = PinnedHTTPSConnection
+
+    class PinnedAdapter(HTTPAdapter):
+        def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+            super().init_poolmanager(*args, **kwargs)
+            self.poolmanager.pool_classes_by_scheme = {
+                "http": PinnedHTTPPool,
+                "https": PinnedHTTPSPool,
+            }
+
+    return PinnedAdapter()
+
+
 class Fetcher:
     """Fetches URLs for one crawl; close it (or use ``with``) to release its connections.
 
     ``backoff`` is the first retry pause in seconds (doubling each time); ``max_retry_after``
     caps how long a Retry-After is honoured: a server asking for more gets no retry, the crawl
-    moves on and the next run tries again.
+    moves on and the next run tries again. ``address_ok`` decides which resolved addresses may
+    be contacted when ``allow_local`` is off (public ones by default).
     """
 
     def __init__(
@@ -218,20 +294,42 @@ class Fetcher:
         backoff: float = 1.0,
         max_retry_after: float = 120.0,
         resolver: Callable[..., list[Any]] = socket.getaddrinfo,
+        address_ok: Callable[[str], bool] | None = None,
     ) -> None:
         self.settings = settings
         self.throttle = throttle or HostThrottle(settings.delay)
         self.backoff = backoff
         self.max_retry_after = max_retry_after
         self._resolve = resolver
-        self.session = requests.Session()
-        # No proxies or .netrc from the environment: credentials for one host must never be
-        # offered to whatever site a crawl wanders to.
-        self.session.trust_env = False
-        self.session.headers.update({"User-Agent": settings.user_agent, "Accept": _ACCEPT})
+        self._address_ok = address_ok or _is_public
+        self._pins: Pins = {}
+        self._pins_lock = threading.Lock()
+        self._local = threading.local()
+        self._sessions: list[requests.Session] = []
+
+    @property
+    def session(self) -> requests.Session:
+        """This thread's session, made on first use (sessions are not thread-safe)."""
+        session: requests.Session | None = getattr(self._local, "session", None)
+        if session is None:
+            session = requests.Session()
+            # No proxies or .netrc from the environment: credentials for one host must never
+            # be offered to whatever site a crawl wanders to.
+            session.trust_env = False
+            session.headers.update({"User-Agent": self.settings.user_agent, "Accept": _ACCEPT})
+            adapter = _pinned_adapter(self._pins, self._pins_lock)
+            session.mount("http://", adapter)
+            session.mount("https://", adapter)
+            self._local.session = session
+            with self._pins_lock:
+                self._sessions.append(session)
+        return session
 
     def close(self) -> None:
-        self.session.close()
+        with self._pins_lock:
+            sessions, self._sessions = self._sessions, []
+        for session in sessions:
+            session.close()
 
     def __enter__(self) -> Fetcher:
         return self
@@ -274,11 +372,14 @@ class Fetcher:
                 return result
             target = urljoin(current, location.strip())
             redirects.append(current)
+            # Compared normalised, so a loop that only adds a tracking parameter or a fragment
+            # on each turn is still a loop, caught on its first repeat.
+            seen = {normalize_url(hop) or hop for hop in redirects}
+            if (normalize_url(target) or target) in seen:
+                result.error = f"redirect loop at {target}"
+                return result
             if len(redirects) > MAX_REDIRECTS:
                 result.error = f"more than {MAX_REDIRECTS} redirects"
-                return result
-            if target in redirects:
-                result.error = f"redirect loop at {target}"
                 return result
             if may_follow is not None and not may_follow(target):
                 result.final_url = target
@@ -321,13 +422,17 @@ class Fetcher:
             infos = self._resolve(parts.hostname, port, proto=socket.IPPROTO_TCP)
         except (OSError, ValueError, UnicodeError) as exc:
             raise _Refused(f"cannot resolve {parts.hostname}: {exc}") from None
-        for info in infos:
-            address = str(info[4][0])
-            if not _is_public(address):
+        addresses = [str(info[4][0]) for info in infos]
+        if not addresses:
+            raise _Refused(f"cannot resolve {parts.hostname}: no address")
+        for address in addresses:
+            if not self._address_ok(address):
                 raise _Refused(
                     f"refused {url}: {parts.hostname} resolves to a non-public address "
                     f"({address}); set allow_local to crawl it"
                 )
+        with self._pins_lock:
+            self._pins[parts.hostname.strip("[]").lower()] = addresses[0].split("%", 1)[0]
 
     def _attempt(
         self, url: str, host: str, headers: dict[str, str], accepted: frozenset[str] | None
@@ -335,39 +440,35 @@ class Fetcher:
         """One request; returns the result and whether it failed in a way worth retrying."""
         settings = self.settings
         result = FetchResult(url=url, final_url=url)
-        self.throttle.wait(host)
-        deadline = time.monotonic() + settings.deadline
-        try:
-            response = self.session.get(
-                url,
-                headers=headers,
-                stream=True,
-                allow_redirects=False,
-                timeout=(settings.connect_timeout, settings.read_timeout),
-            )
-        except requests.exceptions.SSLError as exc:
-            self.throttle.done(host)
-            result.fetched_at = utc_now()
-            result.error = f"TLS error: {exc}"
-            return result, False
-        except (requests.ConnectionError, requests.Timeout) as exc:
-            self.throttle.done(host)
-            result.fetched_at = utc_now()
-            result.error = f"{type(exc).__name__}: {exc}"
-            return result, True
-        except requests.RequestException as exc:
-            self.throttle.done(host)
-            result.fetched_at = utc_now()
-            result.error = f"{type(exc).__name__}: {exc}"
-            return result, False
-        with response:
-            result.fetched_at = utc_now()
-            result.status = response.status_code
-            result.headers = {k.lower(): v for k, v in response.headers.items()}
-            transient = response.status_code in RETRY_STATUSES
-            if 200 <= response.status_code < 300:
-                transient = self._read_body(response, result, accepted, deadline)
-        self.throttle.done(host)
+        with self.throttle.slot(host):
+            deadline = time.monotonic() + settings.deadline
+            try:
+                response = self.session.get(
+                    url,
+                    headers=headers,
+                    stream=True,
+                    allow_redirects=False,
+                    timeout=(settings.connect_timeout, settings.read_timeout),
+                )
+            except requests.exceptions.SSLError as exc:
+                result.fetched_at = utc_now()
+                result.error = f"TLS error: {exc}"
+                return result, False
+            except (requests.ConnectionError, requests.Timeout) as exc:
+                result.fetched_at = utc_now()
+                result.error = f"{type(exc).__name__}: {exc}"
+                return result, True
+            except requests.RequestException as exc:
+                result.fetched_at = utc_now()
+                result.error = f"{type(exc).__name__}: {exc}"
+                return result, False
+            with response:
+                result.fetched_at = utc_now()
+                result.status = response.status_code
+                result.headers = {k.lower(): v for k, v in response.headers.items()}
+                transient = response.status_code in RETRY_STATUSES
+                if 200 <= response.status_code < 300:
+                    transient = self._read_body(response, result, accepted, deadline)
         return result, transient
 
     def _read_body(

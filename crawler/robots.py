@@ -9,6 +9,7 @@ a server that is shedding load has not told us it has no rules.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from typing import Literal
 from urllib.parse import urlsplit, urlunsplit
@@ -98,19 +99,29 @@ def fetch_robots(fetcher: Fetcher, url: str) -> RobotsPolicy:
 class RobotsCache:
     """One `RobotsPolicy` per host (scheme, host and port), fetched on first use.
 
-    Lives for one crawl: a site that changes its rules is re-read by the next run.
+    Lives for one crawl: a site that changes its rules is re-read by the next run. Shared by the
+    crawl's worker threads: a per-host lock makes the first user fetch the file and the others
+    wait for it, so robots.txt is requested once per host and before anything else there.
     """
 
     def __init__(self, fetcher: Fetcher, user_agent: str) -> None:
         self.fetcher = fetcher
         self.agent = agent_token(user_agent)
         self._policies: dict[str, RobotsPolicy] = {}
+        self._lock = threading.Lock()
+        self._host_locks: dict[str, threading.Lock] = {}
 
     def policy(self, url: str) -> RobotsPolicy:
         key = robots_url(url)
         policy = self._policies.get(key)
-        if policy is None:
-            policy = self._policies[key] = fetch_robots(self.fetcher, url)
+        if policy is not None:
+            return policy
+        with self._lock:
+            host_lock = self._host_locks.setdefault(key, threading.Lock())
+        with host_lock:
+            policy = self._policies.get(key)
+            if policy is None:
+                policy = self._policies[key] = fetch_robots(self.fetcher, url)
         return policy
 
     def is_cached(self, url: str) -> bool:

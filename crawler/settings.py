@@ -28,3 +28,6 @@ class CrawlSettings:
     # Loopback and private addresses are refused unless a site is explicitly allowed to be local
     # (the demo site is).
     allow_local: bool = False
+    # Hosts crawled at the same time, one request in flight per host: more workers speed up a
+    # crawl of many sites, never the crawl of one.
+    workers: int = 4

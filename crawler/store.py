@@ -8,8 +8,10 @@ needs to catch up:
   moment restarts from here: every page is committed in one transaction with its frontier state,
   so a page is either fully recorded or still queued, never half-done or done twice;
 - ``pages``: per-URL fetch state (ETag, Last-Modified, content hash, status) for conditional
-  requests next time, and ``raw``: the last body of each page, so articles can be re-extracted
-  (and links re-read after a 304) without fetching again. A later issue moves raw bodies to WARC;
+  requests next time, and ``responses``: where the last body of each page lies in the WARC
+  archive (``DATA_DIR/warc/``, see `crawler.warc`), so articles can be re-extracted (and links
+  re-read after a 304) without fetching again. Stores from before the archive kept bodies in the
+  ``raw`` table, which is still read;
 - ``articles``: one row per article id with the Article as JSON, a ``gone`` flag and ``seq``,
   a global counter bumped on every write, so the indexer asks "what changed since seq N";
 - ``sites``: per-site health for ``innosearch stats``.
@@ -21,13 +23,14 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
 from crawler.article import Article, site_of
+from crawler.warc import WARC_DIR, ArchivedResponse, WarcArchive, WarcLocation, read_response
 
 __all__ = [
     "DB_NAME",
@@ -40,7 +43,7 @@ __all__ = [
 ]
 
 DB_NAME = "crawl.sqlite"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: responses in WARC files (the responses table)
 _PAGE = 500  # rows per read in articles_since
 
 FrontierState = Literal["queued", "done", "failed"]
@@ -93,6 +96,15 @@ CREATE TABLE IF NOT EXISTS raw (
     status INTEGER NOT NULL,
     headers TEXT NOT NULL,            -- JSON object, lower-case names
     body BLOB NOT NULL
+);
+CREATE TABLE IF NOT EXISTS responses (
+    url TEXT PRIMARY KEY,
+    final_url TEXT NOT NULL,
+    fetched_at TEXT NOT NULL,
+    status INTEGER NOT NULL,
+    warc_file TEXT NOT NULL,          -- a file name in DATA_DIR/warc
+    warc_offset INTEGER NOT NULL,
+    warc_length INTEGER NOT NULL
 );
 CREATE TABLE IF NOT EXISTS articles (
     id TEXT PRIMARY KEY,
@@ -171,6 +183,8 @@ class CrawlStore:
         # commit together and reads never hold a write lock open.
         self._db = sqlite3.connect(self.path, isolation_level=None, timeout=30.0)
         self._depth = 0
+        self.warc_dir = self.data_dir / WARC_DIR
+        self._archive: WarcArchive | None = None
         try:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
@@ -190,6 +204,8 @@ class CrawlStore:
             raise
 
     def close(self) -> None:
+        if self._archive is not None:
+            self._archive.close()
         self._db.close()
 
     def __enter__(self) -> CrawlStore:
@@ -338,12 +354,19 @@ class CrawlStore:
         )
         return cursor.rowcount > 0
 
-    def queued(self, limit: int = 100) -> list[FrontierItem]:
-        """The next queued URLs: sitemaps first, then pages breadth-first in discovery order."""
+    def queued(self, limit: int = 100, exclude_hosts: Iterable[str] = ()) -> list[FrontierItem]:
+        """The next queued URLs: sitemaps first, then pages breadth-first in discovery order.
+
+        ``exclude_hosts`` leaves out hosts that already have a request in flight, so the
+        crawl's scheduler sees what it could start now.
+        """
+        excluded = sorted(set(exclude_hosts))
+        marks = ", ".join("?" * len(excluded))
+        host_filter = f"AND host NOT IN ({marks}) " if excluded else ""
         rows = self._db.execute(
             "SELECT url, kind, depth, host, lastmod FROM frontier WHERE state = 'queued' "
-            "ORDER BY priority, depth, rowid LIMIT ?",
-            (limit,),
+            f"{host_filter}ORDER BY priority, depth, rowid LIMIT ?",
+            (*excluded, limit),
         )
         return [FrontierItem(*row) for row in rows]
 
@@ -417,18 +440,69 @@ class CrawlStore:
         status: int,
         headers: dict[str, str],
         body: bytes,
-    ) -> None:
-        """Keeps the latest body of ``url`` (one version per URL for now)."""
-        self._db.execute(
-            "INSERT OR REPLACE INTO raw (url, final_url, fetched_at, status, headers, body) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
-            (url, final_url, fetched_at, status, json.dumps(headers), body),
+    ) -> WarcLocation:
+        """Archives the latest response of ``url`` in this process's WARC file and points at it.
+
+        The record is flushed before this returns, so the pointer, committed with the caller's
+        transaction, never refers to bytes still in a buffer. Earlier records stay in their
+        files (the archive only grows); the store points at the newest.
+        """
+        if self._archive is None:
+            self._archive = WarcArchive(self.warc_dir)
+        location = self._archive.write_response(
+            final_url, status=status, headers=headers, body=body, fetched_at=fetched_at
         )
+        self._db.execute(
+            "INSERT OR REPLACE INTO responses (url, final_url, fetched_at, status, warc_file, "
+            "warc_offset, warc_length) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (url, final_url, fetched_at, status, location.file, location.offset, location.length),
+        )
+        self._db.execute("DELETE FROM raw WHERE url = ?", (url,))
+        return location
+
+    def response_location(self, url: str) -> WarcLocation | None:
+        row = self._db.execute(
+            "SELECT warc_file, warc_offset, warc_length FROM responses WHERE url = ?", (url,)
+        ).fetchone()
+        return WarcLocation(*row) if row else None
+
+    def has_raw(self, url: str) -> bool:
+        """Whether a body of ``url`` was kept (without reading it)."""
+        for table in ("responses", "raw"):
+            if self._db.execute(f"SELECT 1 FROM {table} WHERE url = ?", (url,)).fetchone():
+                return True
+        return False
 
     def raw(self, url: str) -> tuple[bytes, dict[str, str]] | None:
-        """The stored body and headers of ``url``, or None if none was kept."""
+        """The stored body and headers of ``url``, or None if none was kept or its WARC record
+        is damaged (logged as a warning)."""
+        location = self.response_location(url)
+        if location is not None:
+            response = read_response(self.warc_dir, location)
+            return (response.body, response.headers) if response is not None else None
         row = self._db.execute("SELECT body, headers FROM raw WHERE url = ?", (url,)).fetchone()
         return (bytes(row[0]), json.loads(row[1])) if row else None
+
+    def archived_pages(self) -> Iterator[tuple[str, ArchivedResponse | None]]:
+        """Each page whose last fetch succeeded, with its archived response (None if damaged),
+        in archive order so the WARC files are read front to back. For re-extraction."""
+        rows = self._db.execute(
+            "SELECT r.url, r.warc_file, r.warc_offset, r.warc_length FROM responses r "
+            "JOIN pages p ON p.url = r.url "
+            "WHERE p.kind = 'page' AND p.status BETWEEN 200 AND 299 "
+            "ORDER BY r.warc_file, r.warc_offset"
+        ).fetchall()
+        for url, file, offset, length in rows:
+            yield url, read_response(self.warc_dir, WarcLocation(file, offset, length))
+
+    def link_page_article(self, url: str, article_id: str) -> None:
+        """Records that the page at ``url`` produced ``article_id`` (so its 404 takes it down)."""
+        self._db.execute("UPDATE pages SET article_id = ? WHERE url = ?", (article_id, url))
+
+    def frontier_note(self, url: str) -> str | None:
+        """Why a frontier URL failed or was skipped (redirect loop, too large, ...), if noted."""
+        row = self._db.execute("SELECT note FROM frontier WHERE url = ?", (url,)).fetchone()
+        return row[0] if row else None
 
     # -- articles and sites --------------------------------------------------------------------
 

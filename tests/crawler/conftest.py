@@ -152,6 +152,10 @@ class Hit:
     method: str
     path: str
     headers: dict[str, str]
+    status: int = 0  # what the server answered
+    sent: int = 0  # body bytes written before the response ended or the client hung up
+    ended_at: float = 0.0  # when the response was complete or the client was found gone
+    aborted: bool = False  # the client hung up before the body was complete
 
 
 class Site:
@@ -247,16 +251,24 @@ def _make_handler(site: Site) -> type[BaseHTTPRequestHandler]:
             with site.lock:
                 site.hits.append(hit)
                 route = site.routes.get(self.path)
+            try:
+                self._answer(hit, route)
+            finally:
+                hit.ended_at = time.monotonic()
+
+        def _answer(self, hit: Hit, route: Route | Callable[[Hit], Route] | None) -> None:
             if callable(route):
                 route = route(hit)
             if route is None:
                 route = Route(status=404, body=b"no such page", content_type="text/plain")
             tag = '"' + hashlib.sha1(route.body).hexdigest()[:12] + '"'
             if route.etag and route.status == 200 and hit.headers.get("if-none-match") == tag:
+                hit.status = 304
                 self.send_response(304)
                 self.send_header("ETag", tag)
                 self.end_headers()
                 return
+            hit.status = route.status
             self.send_response(route.status)
             if route.content_type:
                 self.send_header("Content-Type", route.content_type)
@@ -267,16 +279,19 @@ def _make_handler(site: Site) -> type[BaseHTTPRequestHandler]:
             if "Content-Length" not in route.headers and route.chunks is None:
                 self.send_header("Content-Length", str(len(route.body)))
             self.end_headers()
-            if route.chunks is None:
-                self.wfile.write(route.body)
-                return
             try:
+                if route.chunks is None:
+                    self.wfile.write(route.body)
+                    hit.sent = len(route.body)
+                    return
                 for chunk in route.chunks:
                     self.wfile.write(chunk)
                     self.wfile.flush()
-                    time.sleep(route.pause)
+                    hit.sent += len(chunk)
+                    if route.pause:
+                        time.sleep(route.pause)
             except (BrokenPipeError, ConnectionResetError):
-                pass  # the client gave up, as it should have
+                hit.aborted = True  # the client gave up, as it should have
 
         def log_message(self, format: str, *args: object) -> None:
             pass  # keep test output clean; the Site records what matters

@@ -243,3 +243,29 @@ def test_throttle_spaces_requests_per_host() -> None:
     assert slept == [3.0, 10.0]
     throttle.set_delay("b", 0.5)  # below the default: the default wins
     assert throttle.delay("b") == 1.0
+
+
+def test_connection_goes_to_the_address_that_was_checked(
+    site: Site, settings: CrawlSettings
+) -> None:
+    """DNS rebinding: the name is resolved once, checked, and that address is the one dialled.
+
+    ``pinned.invalid`` cannot be resolved by the system (the .invalid TLD never resolves), so
+    the page can only arrive if the connection used the checked address.
+    """
+    site.html("/page", "<html>pinned</html>")
+    port = int(site.base.rsplit(":", 1)[1])
+    answers = iter(["127.0.0.1", "10.9.9.9"])  # a rebinding DNS answers differently next time
+
+    def resolver(host: str, port: int, **kwargs: Any) -> list[Any]:
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (next(answers), port))]
+
+    strict = replace(settings, allow_local=False)
+    with Fetcher(strict, resolver=resolver, address_ok=lambda a: a == "127.0.0.1") as fetcher:
+        first = fetcher.fetch(f"http://pinned.invalid:{port}/page")
+        second = fetcher.fetch(f"http://pinned.invalid:{port}/page")
+    assert first.ok and first.body == b"<html>pinned</html>"
+    assert site.hits[0].headers["host"] == f"pinned.invalid:{port}"
+    # The second lookup rebinds to a private address: refused before any connection.
+    assert second.error and "10.9.9.9" in second.error
+    assert len(site.hits) == 1

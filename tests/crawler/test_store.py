@@ -188,10 +188,15 @@ def test_pages_raw_bodies_and_site_health(tmp_path: Path) -> None:
             final_url=state.url,
             fetched_at=state.fetched_at,
             status=200,
-            headers={"content-type": "text/html"},
+            headers={"content-type": "text/html", "content-encoding": "gzip"},
             body=b"<html>\xff</html>",
         )
-        assert store.raw(state.url) == (b"<html>\xff</html>", {"content-type": "text/html"})
+        # The body as the crawler used it (decoded), in a WARC file any WARC tool can read;
+        # the headers describe that body, not the compressed bytes on the wire.
+        body, headers = store.raw(state.url) or (b"", {})
+        assert body == b"<html>\xff</html>"
+        assert headers == {"content-type": "text/html", "content-length": "14"}
+        assert [p.suffixes for p in store.warc_dir.iterdir()] == [[".warc", ".gz"]]
         assert store.raw("https://www.news.example/none") is None
 
         store.write_article(_article(1), fetched_at="t", http_status=200)

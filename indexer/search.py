@@ -8,22 +8,30 @@ different facets ANDed, and each facet's counts ignore that facet's own selectio
 
 from __future__ import annotations
 
+import heapq
 import html
+import re
+import threading
+from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from whoosh import highlight, query
+from whoosh import highlight, query, sorting
 from whoosh.searching import Searcher
+from whoosh.support.charset import accent_map
 
 from indexer.facets import FACETS, FacetCache, count
 from indexer.live import LiveIndex
-from indexer.query import QueryError, parse_query
+from indexer.query import QueryError, day_range, parse_query
+from indexer.schema import WEIGHTING
 
 MAX_PER_PAGE = 100
 MAX_PAGE = 1000
 SNIPPET_CHARS = 240
 SORTS = ("relevance", "date")
+INTERVALS = ("auto", "month", "year")
 
 _facet_cache = FacetCache()
 
@@ -39,6 +47,8 @@ class SearchRequest:
     page: int = 1
     per_page: int = 20
     any_word: bool = False
+    timeline: bool = False  # also count matching stories per period (the page's chart)
+    interval: str = "auto"  # the timeline's period: month, year, or auto by span
 
     def validate(self) -> None:
         if self.sort not in SORTS:
@@ -47,6 +57,10 @@ class SearchRequest:
             raise QueryError(f"page must be between 1 and {MAX_PAGE}")
         if not 1 <= self.per_page <= MAX_PER_PAGE:
             raise QueryError(f"per_page must be between 1 and {MAX_PER_PAGE}")
+        if self.interval not in INTERVALS:
+            raise QueryError(
+                f"interval must be one of {', '.join(INTERVALS)}, not {self.interval[:20]!r}"
+            )
         unknown = set(self.filters) - set(FACETS)
         if unknown:
             raise QueryError(f"unknown facet {sorted(unknown)[0]!r}; facets: {', '.join(FACETS)}")
@@ -61,6 +75,43 @@ def search(index: LiveIndex, request: SearchRequest) -> dict[str, Any]:
 
 
 def _search(searcher: Searcher, req: SearchRequest) -> dict[str, Any]:
+    sel = _select(searcher, req)
+    start = (req.page - 1) * req.per_page
+    results: list[dict[str, Any]] = []
+    if sel.final and start < len(sel.final):
+        hits = _ranked(searcher, sel, req, limit=start + req.per_page, terms=True)
+        hits.fragmenter = highlight.ContextFragmenter(maxchars=SNIPPET_CHARS, surround=60)
+        hits.formatter = MarkFormatter()
+        results = [
+            _hit(hit, _score_key(hits.top_n[hit.rank][0]), sel.groups.also(searcher, hit.docnum))
+            for hit in hits[start : start + req.per_page]
+        ]
+    result: dict[str, Any] = {
+        "query": req.q,
+        "total": len(sel.final),
+        "page": req.page,
+        "per_page": req.per_page,
+        "results": results,
+        "facets": sel.facets,
+        "did_you_mean": _did_you_mean(searcher, sel, req),
+    }
+    if req.timeline:
+        result["timeline"] = _timeline(searcher, sel.final, req.interval)
+    return result
+
+
+@dataclass
+class _Selection:
+    """What a request selects: the parsed query, the matching stories and the facet counts."""
+
+    parsed: query.Query
+    final: set[int]  # one document per duplicate group, after every filter
+    facets: dict[str, dict[str, int]]
+    groups: _Groups
+
+
+def _select(searcher: Searcher, req: SearchRequest) -> _Selection:
+    """Matches, filters and counts; copies of one story count once (see `_Groups`)."""
     parsed = parse_query(req.q, searcher.schema, any_word=req.any_word)
     matched = set(searcher.docs_for_query(parsed))
     if req.date_from or req.date_to:
@@ -76,36 +127,51 @@ def _search(searcher: Searcher, req: SearchRequest) -> dict[str, Any]:
                 docs |= values[name].get(facet.display(facet.term(value)), frozenset())
             chosen[name] = docs
 
-    final = _intersect(matched, chosen.values())
+    groups = _groups(searcher)
+    final = groups.collapse(_intersect(matched, chosen.values()))
     facets = {
         name: count(
-            values[name], _intersect(matched, [d for n, d in chosen.items() if n != name]), facet
+            values[name],
+            groups.collapse(_intersect(matched, [d for n, d in chosen.items() if n != name])),
+            facet,
         )
         for name, facet in FACETS.items()
     }
-    start = (req.page - 1) * req.per_page
-    results: list[dict[str, Any]] = []
-    if final and start < len(final):
-        by_date = req.sort == "date" or isinstance(parsed, query.Every)
-        hits = searcher.search(
-            parsed,
-            filter=final,
-            limit=start + req.per_page,
-            sortedby="pubday" if by_date else None,
-            reverse=by_date,
-            terms=True,
-        )
-        hits.fragmenter = highlight.ContextFragmenter(maxchars=SNIPPET_CHARS, surround=60)
-        hits.formatter = MarkFormatter()
-        results = [_hit(hit) for hit in hits[start : start + req.per_page]]
-    return {
-        "query": req.q,
-        "total": len(final),
-        "page": req.page,
-        "per_page": req.per_page,
-        "results": results,
-        "facets": facets,
-    }
+    return _Selection(parsed, final, facets, groups)
+
+
+def _ranked(
+    searcher: Searcher, sel: _Selection, req: SearchRequest, limit: int | None, terms: bool
+) -> Any:
+    """Whoosh results over the selection: BM25F score then newest first, or by date.
+
+    Sorting by a (score, recency) key instead of the score alone makes equal scores (field
+    scopes such as `chain:ai` score every match alike) come newest first; the score stays
+    readable as the key's first part.
+    """
+    browse = isinstance(sel.parsed, query.Every)
+    if req.sort == "date" or browse:
+        facet = sorting.MultiFacet([_NEWEST_FIRST, sorting.ScoreFacet()])
+    else:
+        facet = sorting.MultiFacet([sorting.ScoreFacet(), _NEWEST_FIRST])
+    scored = _scoring(searcher)
+    return scored.search(sel.parsed, filter=sel.final, limit=limit, sortedby=facet, terms=terms)
+
+
+def _scoring(searcher: Searcher) -> Searcher:
+    """The searcher with our BM25 (indexer.schema.WEIGHTING): a light view on the same reader
+    when the searcher was opened with Whoosh's default weighting."""
+    if isinstance(searcher.weighting, type(WEIGHTING)):
+        return searcher
+    return Searcher(searcher.reader(), weighting=WEIGHTING, closereader=False)
+
+
+_MISSING_DAY = 2**32 - 1  # what the sortable `pubday` column holds for an undated article
+
+# Newest first, undated articles last: the column's value, negated, with no date as 0.
+_NEWEST_FIRST = sorting.TranslateFacet(
+    lambda day: 0 if day == _MISSING_DAY else -day, sorting.FieldFacet("pubday")
+)
 
 
 def _intersect(base: set[int], others: Any) -> set[int]:
@@ -116,14 +182,20 @@ def _intersect(base: set[int], others: Any) -> set[int]:
 
 
 def _date_docs(searcher: Searcher, start: date | None, end: date | None) -> set[int]:
-    low = int(start.strftime("%Y%m%d")) if start else None
-    high = int(end.strftime("%Y%m%d")) if end else None
-    return set(searcher.docs_for_query(query.NumericRange("pubday", low, high)))
+    return set(searcher.docs_for_query(day_range(start, end)))
 
 
-def _hit(hit: Any) -> dict[str, Any]:
+def _hit(hit: Any, score: float, also: list[dict[str, str]]) -> dict[str, Any]:
     stored = hit.fields()
-    snippet = hit.highlights("text", top=2) if hit.matched_terms() else ""
+    snippet = _snippet(hit, stored.get("text", ""))
+    row = _row(stored, score)
+    row["snippet"] = snippet or _lead(stored.get("text", ""))
+    row["also"] = also
+    return row
+
+
+def _row(stored: dict[str, Any], score: float) -> dict[str, Any]:
+    """The INTERFACE.md fields of one stored document (without snippet)."""
     return {
         "id": stored["id"],
         "url": stored.get("url", ""),
@@ -133,8 +205,7 @@ def _hit(hit: Any) -> dict[str, Any]:
         "chains": _split(stored.get("chains")),
         "countries": [c.upper() for c in _split(stored.get("countries"))],
         "site": stored.get("site", ""),
-        "score": round(float(hit.score or 0.0), 4),
-        "snippet": snippet or _lead(stored.get("text", "")),
+        "score": score,
     }
 
 
@@ -171,6 +242,106 @@ class MarkFormatter(highlight.Formatter):
         return "<mark>" + self._text(highlight.get_text(text, token, replace)) + "</mark>"
 
 
+SNIPPET_SURROUND = 60  # characters of context before the first and after the last match
+_WORD_TERMS: dict[str, str | None] = {}  # a word as written -> its indexed term (None: none)
+_WORD_TERMS_MAX = 200_000
+_TOKEN_CHAR = re.compile(r"[\w*]")
+
+
+def _snippet(hit: Any, text: str) -> str:
+    """Up to two fragments of the text around the hit's matched terms, escaped, with `<mark>`.
+
+    Whoosh's highlighter re-analyses the whole stored text of every hit through the analyzer's
+    chain of generators (tokenizer, lower case, stop words, stemming, accent folding): two thirds
+    of a search's time in the profile (bench/speed.py), and still half when each word's analysis
+    is cached, because the cost is a Python step per token. Here a regular expression finds the
+    few words that can be matches (stemming changes at most the last two letters of a word:
+    checked on the 116,000 distinct words of the bench corpus) and only those are analysed; the
+    fragments follow Whoosh's ContextFragmenter and BasicFragmentScorer (best two by matches
+    times distinct terms, shown in text order).
+    """
+    words = frozenset(
+        term.decode("utf-8") if isinstance(term, bytes) else str(term)
+        for fieldname, term in (hit.matched_terms() or ())
+        if fieldname == "text"
+    )
+    if not words or not text:
+        return ""
+    analyzer = hit.searcher.schema["text"].analyzer
+    pattern = getattr(getattr(analyzer, "items", [None])[0], "expression", None)
+    folded = text.lower().translate(accent_map)
+    if pattern is None or len(folded) != len(text):  # offsets would not line up: Whoosh's way
+        return str(hit.highlights("text", text=text, top=2))
+    spans = _matches(text, folded, pattern, words, analyzer)
+    groups: list[list[tuple[int, int, str]]] = []
+    for span in spans:
+        if groups and span[1] - groups[-1][0][0] + 2 * SNIPPET_SURROUND <= SNIPPET_CHARS:
+            groups[-1].append(span)
+        else:
+            groups.append([span])
+    best = heapq.nlargest(
+        2, groups, key=lambda g: (len(g) * len({term for *_, term in g}), -g[0][0])
+    )
+    shown: list[tuple[int, int, list[tuple[int, int, str]]]] = []
+    for group in sorted(best, key=lambda g: g[0][0]):
+        start, end = _window(text, group)
+        if shown and start <= shown[-1][1]:  # overlapping context: one longer fragment
+            start, group = shown[-1][0], shown.pop()[2] + group
+        shown.append((start, end, group))
+    return " ".join(_fragment(text, group, start, end) for start, end, group in shown)
+
+
+def _matches(
+    text: str, folded: str, pattern: Any, words: frozenset[str], analyzer: Any
+) -> list[tuple[int, int, str]]:
+    """(start, end, term) of each word of the text whose indexed term is one of `words`."""
+    if len(_WORD_TERMS) > _WORD_TERMS_MAX:
+        _WORD_TERMS.clear()
+    prefixes = sorted({w[: max(min(2, len(w)), len(w) - 2)] for w in words}, key=len, reverse=True)
+    candidates = re.compile(r"(?<![\w*])(?:" + "|".join(map(re.escape, prefixes)) + ")")
+    spans: list[tuple[int, int, str]] = []
+    for found in candidates.finditer(folded):
+        token = pattern.match(text, found.start())
+        if token is None:
+            continue
+        word = token.group()
+        term = _WORD_TERMS.get(word, "")
+        if term == "":
+            analysed = [t.text for t in analyzer(word, mode="index", removestops=False)]
+            term = _WORD_TERMS[word] = analysed[0] if analysed else None
+        if term in words:
+            spans.append((token.start(), token.end(), term))
+    return spans
+
+
+def _window(text: str, spans: list[tuple[int, int, str]]) -> tuple[int, int]:
+    """Where the fragment of `spans` starts and ends: some context, cut at whole words."""
+    start = max(0, spans[0][0] - SNIPPET_SURROUND)
+    while 0 < start < spans[0][0] and _TOKEN_CHAR.match(text, start - 1):
+        start += 1  # inside a word: start after it
+    end = min(len(text), spans[-1][1] + SNIPPET_SURROUND)
+    while end > spans[-1][1] and end < len(text) and _TOKEN_CHAR.match(text, end):
+        end -= 1  # inside a word: end before it
+    return start, end
+
+
+def _fragment(text: str, spans: list[tuple[int, int, str]], start: int, end: int) -> str:
+    """text[start:end], escaped, the spans marked, with an ellipsis where the text goes on."""
+    parts: list[str] = []
+    pos = start
+    for s, e, _term in spans:
+        parts += [
+            html.escape(text[pos:s], quote=False),
+            "<mark>",
+            html.escape(text[s:e], quote=False),
+            "</mark>",
+        ]
+        pos = e
+    parts.append(html.escape(text[pos:end], quote=False))
+    body = " ".join("".join(parts).split())  # hard-wrapped lines read as one
+    return ("… " if start > 0 else "") + body + (" …" if end < len(text) else "")
+
+
 def get_document(index: LiveIndex, doc_id: str) -> dict[str, Any] | None:
     """All stored fields of one article, for the article view (None when unknown)."""
 
@@ -185,3 +356,269 @@ def get_document(index: LiveIndex, doc_id: str) -> dict[str, Any] | None:
         return stored
 
     return index.run(find)
+
+
+class _Groups:
+    """Copies of one story (the index's `dup` field names the group's representative).
+
+    A result list shows each story once and facet counts and totals count stories, so a press
+    release syndicated to five sites does not look like five articles. An index without the
+    field (built before duplicate detection) simply has no groups.
+    """
+
+    def __init__(self, group_of: dict[int, str], lead: dict[str, int]) -> None:
+        self.group_of = group_of  # docnum -> group key, only for documents with copies
+        self.lead = lead  # group key -> the representative's docnum, when it is indexed
+        self.members: dict[str, list[int]] = {}
+        for docnum, key in sorted(group_of.items()):
+            self.members.setdefault(key, []).append(docnum)
+        self.grouped = frozenset(group_of)
+
+    def collapse(self, docs: set[int]) -> set[int]:
+        """One document per group: the representative when it is among `docs`, else the first."""
+        touched = docs & self.grouped
+        if not touched:
+            return docs
+        kept: dict[str, int] = {}
+        for docnum in sorted(touched):
+            key = self.group_of[docnum]
+            if key not in kept or self.lead.get(key) == docnum:
+                kept[key] = docnum
+        return (docs - touched) | set(kept.values())
+
+    def also(self, searcher: Searcher, docnum: int) -> list[dict[str, str]]:
+        """The other copies of a document's story, as {"site", "url", "id"}."""
+        key = self.group_of.get(docnum)
+        if key is None:
+            return []
+        out = []
+        for other in self.members[key]:
+            if other != docnum:
+                stored = searcher.stored_fields(other)
+                out.append(
+                    {
+                        "site": stored.get("site", ""),
+                        "url": stored.get("url", ""),
+                        "id": stored["id"],
+                    }
+                )
+        return out
+
+
+class _PerState:
+    """Values computed once per index state (generation and segments), shared by threads."""
+
+    KEEP = 4
+
+    def __init__(self) -> None:
+        self._values: dict[tuple[object, ...], dict[str, Any]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, searcher: Searcher, name: str, compute: Any) -> Any:
+        reader = searcher.reader()
+        leaves = [reader] if reader.is_atomic() else [sub for sub, _ in reader.leaf_readers()]
+        key = (
+            reader.generation(),
+            tuple(sorted(str(leaf.segment().segment_id()) for leaf in leaves if leaf.segment())),
+        )
+        with self._lock:
+            per_state = self._values.get(key)
+            if per_state is None:
+                while len(self._values) >= self.KEEP:
+                    self._values.pop(next(iter(self._values)))
+                per_state = self._values[key] = {}
+        if name not in per_state:
+            per_state[name] = compute(searcher)
+        return per_state[name]
+
+
+_per_state = _PerState()
+
+
+def _groups(searcher: Searcher) -> _Groups:
+    return _per_state.get(searcher, "groups", _read_groups)
+
+
+def _read_groups(searcher: Searcher) -> _Groups:
+    """Reads the `dup` field: from its postings when indexed, else from stored fields."""
+    reader = searcher.reader()
+    if "dup" not in searcher.schema.names():
+        return _Groups({}, {})
+    keyed: dict[str, list[int]] = {}
+    if "dup" in reader.indexed_field_names():
+        for raw in reader.lexicon("dup"):
+            key = raw.decode("utf-8") if isinstance(raw, bytes) else str(raw)
+            if key:
+                keyed[key] = list(searcher.docs_for_query(query.Term("dup", key)))
+    else:
+        for docnum, stored in reader.iter_docs():
+            if stored.get("dup"):
+                keyed.setdefault(stored["dup"], []).append(docnum)
+    group_of: dict[int, str] = {}
+    lead: dict[str, int] = {}
+    for key, docnums in keyed.items():
+        rep = searcher.document_number(id=key)
+        members = set(docnums) | ({rep} if rep is not None else set())
+        if len(members) > 1:
+            group_of.update(dict.fromkeys(members, key))
+            if rep is not None:
+                lead[key] = rep
+    return _Groups(group_of, lead)
+
+
+def _pubdays(searcher: Searcher) -> list[int]:
+    """Each document's publication day as YYYYMMDD (0 when undated), by document number."""
+
+    def read(searcher: Searcher) -> list[int]:
+        reader = searcher.reader()
+        if not reader.has_column("pubday"):
+            return [0] * reader.doc_count_all()
+        column = reader.column_reader("pubday")
+        return [0 if (d := column[n]) == _MISSING_DAY else d for n in range(reader.doc_count_all())]
+
+    return _per_state.get(searcher, "pubdays", read)
+
+
+def _timeline(searcher: Searcher, docs: set[int], interval: str) -> dict[str, Any]:
+    """Matching stories per month or year, gaps filled with zeros (Media Cloud's attention chart).
+
+    `auto` picks months for spans up to four years and years beyond, so the chart stays readable.
+    """
+    days = _pubdays(searcher)
+    dated = [days[d] for d in docs if days[d]]
+    undated = len(docs) - len(dated)
+    if not dated:
+        return {
+            "interval": "year" if interval == "auto" else interval,
+            "counts": [],
+            "undated": undated,
+        }
+    months = Counter(d // 100 for d in dated)
+    first, last = min(months), max(months)
+    span = (last // 100 - first // 100) * 12 + last % 100 - first % 100 + 1
+    if interval == "auto":
+        interval = "month" if span <= 48 else "year"
+    counts: list[dict[str, Any]] = []
+    if interval == "year":
+        years = Counter(d // 10000 for d in dated)
+        for year in range(min(years), max(years) + 1):
+            counts.append({"period": str(year), "count": years.get(year, 0)})
+    else:
+        year, month = divmod(first, 100)
+        while year * 100 + month <= last:
+            counts.append(
+                {"period": f"{year}-{month:02d}", "count": months.get(year * 100 + month, 0)}
+            )
+            year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return {"interval": interval, "counts": counts, "undated": undated}
+
+
+def timeline(index: LiveIndex, request: SearchRequest) -> dict[str, Any]:
+    """The attention chart alone: stories per period for the query and filters."""
+    request.validate()
+
+    def run(searcher: Searcher) -> dict[str, Any]:
+        sel = _select(searcher, request)
+        return {"query": request.q, "total": len(sel.final)} | _timeline(
+            searcher, sel.final, request.interval
+        )
+
+    return index.run(run)
+
+
+EXPORT_BATCH = 500
+
+
+def export_rows(
+    index: LiveIndex, request: SearchRequest, limit: int | None = None
+) -> Iterator[dict[str, Any]]:
+    """Every matching story (not only a page), best first, for CSV and JSON Lines export.
+
+    The ranking is computed once; stored fields are then read in batches from that same
+    searcher while the caller writes rows out, so a large export streams instead of building
+    one huge list. Whoosh searchers are per thread and a streamed response is iterated on the
+    thread that made it, so no other request can close this searcher mid-stream.
+    """
+    request.validate()
+    searcher, hits = index.run(lambda s: (s, _all_hits(s, request, limit)))
+    for rank, docnum in hits:
+        stored = searcher.stored_fields(docnum)
+        row = _row(stored, _score_key(rank))
+        row["also"] = _groups(searcher).also(searcher, docnum)
+        yield row
+
+
+def _all_hits(searcher: Searcher, req: SearchRequest, limit: int | None) -> list[tuple[Any, int]]:
+    sel = _select(searcher, req)
+    if not sel.final:
+        return []
+    hits = _ranked(searcher, sel, req, limit=limit, terms=False)
+    return list(hits.top_n)
+
+
+def _score_key(key: Any) -> float:
+    """A hit's BM25F score, read back from its (score, recency) sort key."""
+    parts = key if isinstance(key, tuple) else (key,)
+    scores = [-p for p in parts if isinstance(p, float)]
+    return round(scores[0], 4) if scores else 0.0
+
+
+SUGGEST_BELOW = 3  # offer "did you mean" when a query finds fewer stories than this
+
+
+def _did_you_mean(searcher: Searcher, sel: _Selection, req: SearchRequest) -> str | None:
+    """The query with unknown words replaced by the index's closest frequent words.
+
+    Terms in the index are stems, so a corrected stem is shown as a word an article actually
+    uses (found by re-analysing one article that contains it).
+    """
+    if len(sel.final) >= SUGGEST_BELOW or isinstance(sel.parsed, query.Every):
+        return None
+    reader = searcher.reader()
+    replacements: dict[tuple[int, int], str] = {}
+    for leaf in sel.parsed.leaves():
+        if not isinstance(leaf, query.Term) or leaf.fieldname not in ("title", "text"):
+            continue
+        span = (getattr(leaf, "startchar", None), getattr(leaf, "endchar", None))
+        if span[0] is None or span in replacements:
+            continue
+        stem = leaf.text
+        if any(reader.doc_frequency(f, stem) for f in ("title", "text")):
+            continue
+        better = _closest_term(reader, stem)
+        if better:
+            replacements[span] = _surface_word(searcher, better) or better  # type: ignore[index]
+    if not replacements:
+        return None
+    text = req.q
+    for (start, end), word in sorted(replacements.items(), reverse=True):
+        text = text[:start] + word + text[end:]
+    return text if text != req.q else None
+
+
+def _closest_term(reader: Any, stem: str) -> str | None:
+    """The most frequent index term within one edit of `stem`, else within two."""
+    for distance in (1, 2):
+        found: Counter[str] = Counter()
+        for field_name in ("title", "text"):
+            if field_name not in reader.indexed_field_names():
+                continue
+            for term in reader.terms_within(field_name, stem, distance, prefix=1):
+                found[term] += reader.doc_frequency(field_name, term)
+        if found:
+            return found.most_common(1)[0][0]
+    return None
+
+
+def _surface_word(searcher: Searcher, stem: str) -> str | None:
+    """A word as written in an article whose analysed form is `stem` ("batteri" -> "battery")."""
+    for field_name in ("title", "text"):
+        docs = searcher.docs_for_query(query.Term(field_name, stem))
+        for docnum in docs:
+            stored = searcher.stored_fields(docnum).get(field_name) or ""
+            analyzer = searcher.schema[field_name].analyzer
+            for token in analyzer(stored, keeporiginal=True, removestops=True):
+                if token.text == stem:
+                    return str(token.original).lower()
+            break
+    return None

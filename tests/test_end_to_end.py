@@ -44,9 +44,12 @@ def test_crawl_obeys_robots_and_reaches_every_article(crawled, client: FlaskClie
     assert paths[0] == "/robots.txt"
     assert not [p for p in paths if p.startswith("/admin")]
     body = client.get("/api/search?per_page=100").get_json()
-    assert body["total"] == len(site.articles)
-    titles = {r["title"] for r in body["results"]}
-    assert titles == {a["title"] for a in site.articles}
+    # One result per story: the site's one syndicated copy shows under its original.
+    assert body["total"] == len(site.articles) - 1
+    urls = {r["url"] for r in body["results"]} | {
+        also["url"] for r in body["results"] for also in r["also"]
+    }
+    assert urls == {site.article_url(a) for a in site.articles}
 
 
 def test_semiconductor_search_with_facets_that_filter(client: FlaskClient, crawled) -> None:
@@ -98,3 +101,49 @@ def test_second_crawl_is_incremental(crawled, cli: CLI, monkeypatch: pytest.Monk
     stats = json.loads(out)
     assert stats["index"]["documents"] == len(site.articles)
     assert stats["store"]["articles"] == len(site.articles)
+
+
+def test_syndicated_copies_on_the_site_share_a_duplicate_group(crawled) -> None:
+    from whoosh import index as whoosh_index
+
+    site, _data, index = crawled
+    ix = whoosh_index.open_dir(index)
+    try:
+        with ix.searcher() as searcher:
+            by_title = {d["title"]: d["dup"] for d in searcher.all_stored_fields()}
+    finally:
+        ix.close()
+    copies = [a["title"] for a in site.articles if a["slug"].startswith("rare-earth-separation")]
+    assert len(copies) == 2 and by_title[copies[0]] == by_title[copies[1]]
+    assert len(set(by_title.values())) == len(by_title) - 1  # no other article is grouped
+
+
+def test_edited_taxonomy_reaches_the_index_by_rebuild_without_a_recrawl(
+    crawled, cli: CLI, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import re
+
+    from indexer.lexicon import PACKAGE_DATA
+
+    site, data, index = crawled
+    chains = (PACKAGE_DATA / "chains.toml").read_text(encoding="utf-8")
+    # A maintainer empties the core terms of integrated circuits in their own copy of the data.
+    edited, n = re.subn(
+        r"(\[chains\.integrated-circuits\][^\[]*?core = )\[.*?\]", r"\1[]", chains, flags=re.S
+    )
+    assert n == 1
+    (tmp_path / "chains.toml").write_text(edited, encoding="utf-8")
+    monkeypatch.setenv("INNOSEARCH_TAXONOMY_DIR", str(tmp_path))
+    requests_before = len(site.requests)
+    rebuilt = tmp_path / "index"
+    code, _out, err = cli("index", "--rebuild", "--data", str(data), "--index", str(rebuilt))
+    assert code == 0, err
+    assert len(site.requests) == requests_before  # nothing was fetched again
+
+    def chain_facet(path: Path) -> dict[str, int]:
+        out = cli("search", "", "--index", str(path), "--json")[1]
+        return json.loads(out)["facets"]["chain"]
+
+    assert chain_facet(index).get("integrated-circuits", 0) > 0
+    after = chain_facet(rebuilt)
+    assert "integrated-circuits" not in after and after.get("ai", 0) > 0

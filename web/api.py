@@ -1,15 +1,30 @@
-"""The JSON API: `/api/search` (the INTERFACE.md object) and `/healthz`."""
+"""The JSON API: `/api/search` (the INTERFACE.md object), the timeline, streamed exports of
+every hit, the OpenAPI description, and `/healthz`.
+
+Every endpoint reads the same URL parameters as the page (`web.params`), so a page's URL with
+`/api/...` in front of its query string gives that page's data.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify, request
+import csv
+import io
+import json
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from flask import Blueprint, Response, current_app, jsonify, request, stream_with_context
 from flask.typing import ResponseReturnValue
 
 from indexer import search
+from indexer.search import export_rows, timeline
 from web import get_index
+from web.openapi import openapi
 from web.params import search_request
 
 bp = Blueprint("api", __name__)
+
+EXPORT_COLUMNS = ("id", "url", "title", "published", "year", "chains", "countries", "site")
 
 
 @bp.get("/api/search")
@@ -18,9 +33,104 @@ def api_search() -> ResponseReturnValue:
     return jsonify(result)
 
 
+@bp.get("/api/timeline")
+def api_timeline() -> ResponseReturnValue:
+    """Matching stories per month or year: the page's attention chart as data."""
+    return jsonify(timeline(get_index(current_app), search_request(request.args)))
+
+
+@bp.get("/api/timeline.csv")
+def api_timeline_csv() -> ResponseReturnValue:
+    data = timeline(get_index(current_app), search_request(request.args))
+    rows = [(c["period"], c["count"]) for c in data["counts"]]
+    if data["undated"]:
+        rows.append(("undated", data["undated"]))
+    body = _csv_lines([("period", "count"), *rows])
+    return _download("".join(body), "text/csv", "innosearch-timeline.csv")
+
+
+@bp.get("/api/export.csv")
+def api_export_csv() -> ResponseReturnValue:
+    """Every matching story as CSV (UTF-8 with a BOM, so spreadsheets read it as UTF-8)."""
+    rows = _export(request.args)
+    header = [*EXPORT_COLUMNS, "also_urls"]
+
+    def lines() -> Iterator[str]:
+        yield "\ufeff"
+        yield from _csv_lines([header])
+        for row in rows:
+            yield from _csv_lines([_csv_row(row)])
+
+    return _download(stream_with_context(lines()), "text/csv", "innosearch-export.csv")
+
+
+@bp.get("/api/export.jsonl")
+def api_export_jsonl() -> ResponseReturnValue:
+    """Every matching story as JSON Lines: the search result fields, without snippets."""
+    rows = _export(request.args)
+
+    def lines() -> Iterator[str]:
+        for row in rows:
+            yield json.dumps(row, ensure_ascii=False) + "\n"
+
+    return _download(stream_with_context(lines()), "application/jsonl", "innosearch-export.jsonl")
+
+
+@bp.get("/api/openapi.json")
+def api_openapi() -> ResponseReturnValue:
+    return jsonify(openapi())
+
+
 @bp.get("/healthz")
 def healthz() -> ResponseReturnValue:
     """200 when the index can be searched (a load balancer's question), 503 otherwise."""
     index = get_index(current_app)
     docs = index.run(lambda s: s.doc_count())
     return jsonify({"status": "ok", "documents": docs, "generation": index.generation()})
+
+
+def _export(args: Any) -> Iterator[dict[str, Any]]:
+    """The rows of an export; the query is checked (and a 400 raised) before streaming starts."""
+    rows = export_rows(get_index(current_app), search_request(args))
+    first = next(rows, None)
+    if first is None:
+        return iter(())
+
+    def chained() -> Iterator[dict[str, Any]]:
+        yield first
+        yield from rows
+
+    return chained()
+
+
+def _csv_row(row: dict[str, Any]) -> list[Any]:
+    values = [row.get(c) for c in EXPORT_COLUMNS]
+    values[EXPORT_COLUMNS.index("chains")] = ";".join(row["chains"])
+    values[EXPORT_COLUMNS.index("countries")] = ";".join(row["countries"])
+    values = ["" if v is None else v for v in values]
+    return [*values, " ".join(a["url"] for a in row.get("also", []))]
+
+
+def _csv_lines(rows: Iterable[Iterable[Any]]) -> Iterator[str]:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    for row in rows:
+        writer.writerow([_defuse(v) for v in row])
+        yield buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+
+
+def _defuse(value: Any) -> Any:
+    """Crawled titles starting with = + - @ would run as formulas in a spreadsheet."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+def _download(body: Any, mimetype: str, filename: str) -> Response:
+    response = Response(body, mimetype=mimetype)
+    if mimetype == "text/csv":
+        response.headers["Content-Type"] = "text/csv; charset=utf-8"
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response

@@ -7,8 +7,9 @@ traceback: the API gets `{"error": ...}`, the page an HTML message.
 from __future__ import annotations
 
 import logging
+from urllib.parse import urlencode
 
-from flask import Flask, Response, jsonify, render_template, request
+from flask import Flask, Response, jsonify, render_template, request, url_for
 from werkzeug.exceptions import HTTPException
 
 from indexer import IndexAccessError, QueryError
@@ -28,7 +29,7 @@ SECURITY_HEADERS = {
 
 
 def init_app(app: Flask) -> None:
-    app.register_error_handler(QueryError, lambda e: _error(400, str(e)))
+    app.register_error_handler(QueryError, lambda e: _error(400, str(e), e.fix))
     app.register_error_handler(IndexAccessError, lambda e: _error(503, str(e)))
     app.register_error_handler(HTTPException, lambda e: _error(e.code or 500, e.description))
     app.register_error_handler(Exception, _unexpected)
@@ -39,10 +40,17 @@ def _wants_json() -> bool:
     return request.path.startswith("/api/") or request.path == "/healthz"
 
 
-def _error(status: int, message: str) -> tuple[Response | str, int]:
+def _error(status: int, message: str, fix: str | None = None) -> tuple[Response | str, int]:
+    """The error as JSON (`{"error", "fix"?}`) or a page offering the fixed query as a link."""
     if _wants_json():
-        return jsonify({"error": message}), status
-    return render_template("error.html", status=status, message=message), status
+        body = {"error": message} | ({"fix": fix} if fix else {})
+        return jsonify(body), status
+    fix_url = None
+    if fix:
+        args = [(k, v) for k, v in request.args.items(multi=True) if k not in ("q", "page")]
+        fix_url = url_for("pages.search_page") + "?" + urlencode([("q", fix), *args])
+    page = render_template("error.html", status=status, message=message, fix=fix, fix_url=fix_url)
+    return page, status
 
 
 def _unexpected(error: Exception) -> tuple[Response | str, int]:

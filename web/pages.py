@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from functools import cache
 from typing import Any
 from urllib.parse import urlencode
@@ -25,9 +26,14 @@ def chain_names() -> dict[str, str]:
 @bp.get("/")
 def search_page() -> ResponseReturnValue:
     req = search_request(request.args)
+    req.timeline = True
     result = search(get_index(current_app), req)
     pages = max(1, -(-result["total"] // req.per_page))
-    api_url = url_for("api.api_search") + _query_string(request.args.items(multi=True))
+    here = _query_string(request.args.items(multi=True))
+    api_url = url_for("api.api_search") + here
+    selection = _query_string(
+        (k, v) for k, v in request.args.items(multi=True) if k not in ("page", "per_page")
+    )
     response = current_app.make_response(
         render_template(
             "search.html",
@@ -41,6 +47,14 @@ def search_page() -> ResponseReturnValue:
             country_name=country_name,
             page_url=_page_url,
             api_url=api_url,
+            downloads={
+                "CSV": url_for("api.api_export_csv") + selection,
+                "JSON Lines": url_for("api.api_export_jsonl") + selection,
+                "timeline JSON": url_for("api.api_timeline") + selection,
+                "timeline CSV": url_for("api.api_timeline_csv") + selection,
+            },
+            chart=timeline_chart(result["timeline"]),
+            suggestion_url=_suggestion_url(result.get("did_you_mean")),
         )
     )
     response.headers["Link"] = f'<{api_url}>; rel="alternate"; type="application/json"'
@@ -82,6 +96,62 @@ def _toggle_url(facet: str, value: str) -> str:
     else:
         items.append((facet, value))
     return url_for("pages.search_page") + _query_string(items)
+
+
+CHART_WIDTH, CHART_HEIGHT = 600, 120
+
+
+def timeline_chart(timeline: dict[str, Any]) -> dict[str, Any]:
+    """Bars of the attention chart, laid out here so the page draws it as SVG without script.
+
+    Each bar links to the same search narrowed to its month or year.
+    """
+    counts = timeline["counts"]
+    peak = max((c["count"] for c in counts), default=0)
+    width = CHART_WIDTH / max(1, len(counts))
+    bars = []
+    for i, c in enumerate(counts):
+        height = round(CHART_HEIGHT * c["count"] / peak, 1) if peak else 0
+        start, end = _period_range(c["period"])
+        bars.append(
+            {
+                "period": c["period"],
+                "count": c["count"],
+                "x": round(i * width, 2),
+                "width": round(max(width - 1, 0.5), 2),
+                "y": round(CHART_HEIGHT - height, 1),
+                "height": height,
+                "url": _narrow_url(start, end),
+            }
+        )
+    return {
+        "bars": bars,
+        "peak": peak,
+        "width": CHART_WIDTH,
+        "height": CHART_HEIGHT,
+        "interval": timeline["interval"],
+        "undated": timeline["undated"],
+    }
+
+
+def _period_range(period: str) -> tuple[str, str]:
+    if len(period) == 4:
+        return f"{period}-01-01", f"{period}-12-31"
+    year, month = (int(p) for p in period.split("-"))
+    following = date(year + month // 12, month % 12 + 1, 1)
+    return f"{period}-01", date.fromordinal(following.toordinal() - 1).isoformat()
+
+
+def _narrow_url(start: str, end: str) -> str:
+    items = [(k, v) for k, v in request.args.items(multi=True) if k not in ("page", "from", "to")]
+    return url_for("pages.search_page") + _query_string([*items, ("from", start), ("to", end)])
+
+
+def _suggestion_url(suggestion: str | None) -> str | None:
+    if not suggestion:
+        return None
+    items = [(k, v) for k, v in request.args.items(multi=True) if k not in ("page", "q")]
+    return url_for("pages.search_page") + _query_string([("q", suggestion), *items])
 
 
 def _page_url(page: int) -> str:

@@ -14,7 +14,8 @@ MAX_VALUES = 50
 
 def search_request(args: MultiDict[str, str]) -> SearchRequest:
     """Builds a SearchRequest from `q`, `year`, `chain`, `country`, `from`, `to`, `sort`,
-    `page`, `per_page` and `any`; raises QueryError with a helpful message on bad values."""
+    `page`, `per_page`, `any`, `timeline` and `interval`; raises QueryError with a helpful
+    message on bad values."""
     filters: dict[str, list[str]] = {}
     for name in FACETS:
         values = [v.strip() for v in args.getlist(name) if v.strip()]
@@ -34,10 +35,16 @@ def search_request(args: MultiDict[str, str]) -> SearchRequest:
         sort=args.get("sort", "relevance") or "relevance",
         page=_int(args, "page", 1),
         per_page=_int(args, "per_page", 20),
-        any_word=args.get("any", "") in ("1", "true", "on", "yes"),
+        any_word=_flag(args, "any"),
+        timeline=_flag(args, "timeline"),
+        interval=args.get("interval", "auto") or "auto",
     )
     request.validate()
     return request
+
+
+def _flag(args: MultiDict[str, str], name: str) -> bool:
+    return args.get(name, "").strip().lower() in ("1", "true", "on", "yes")
 
 
 def _int(args: MultiDict[str, str], name: str, default: int) -> int:

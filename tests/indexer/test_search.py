@@ -176,3 +176,99 @@ def test_updates_replace_by_id_and_reach_an_open_index(tmp_path: Path) -> None:
         assert run(live, "graphene")["total"] == 1
     finally:
         live.close()
+
+
+def index_with_copies(path: Path, dup_indexed: bool) -> None:
+    """Three articles, two of them copies of one story carrying the same `dup` value (the
+    group's representative id), written as the duplicate detection will write them."""
+    from whoosh import index as whoosh_index
+    from whoosh.fields import ID, STORED
+
+    from indexer.schema import make_schema
+    from indexer.write import to_document
+
+    schema = make_schema()
+    if "dup" not in schema.names():
+        schema.add("dup", ID(stored=True) if dup_indexed else STORED())
+    ix = whoosh_index.create_in(path, schema)
+    text = "Hydrogen trucks roll out in Shenzhen as the city expands its fuel cell fleet."
+    rows = [
+        ("story", "https://wire.example.com/h2", "Hydrogen trucks roll out", "2022-05-01", ""),
+        ("copy", "https://copy.example.net/h2", "Hydrogen trucks roll out!", "2022-05-02", "story"),
+        ("other", "https://other.example.org/h2", "Hydrogen buses", "2021-01-09", ""),
+    ]
+    with ix.writer() as writer:
+        for doc_id, url, title, published, dup in rows:
+            body = text if doc_id != "other" else "Hydrogen buses for Berlin."
+            doc = to_document(
+                Article(url=url, id=doc_id, title=title, text=body, published=published)
+            )
+            writer.add_document(**doc, dup=dup)
+    ix.close()
+
+
+@pytest.mark.parametrize("dup_indexed", [True, False])
+def test_copies_of_one_story_collapse_into_one_result_with_also(
+    tmp_path: Path, dup_indexed: bool
+) -> None:
+    index_with_copies(tmp_path, dup_indexed)
+    live = LiveIndex(tmp_path)
+    try:
+        result = run(live, "hydrogen")
+        assert ids(result) == ["story", "other"] or ids(result) == ["other", "story"]
+        assert result["total"] == 2  # stories, not copies
+        story = next(r for r in result["results"] if r["id"] == "story")
+        assert story["also"] == [
+            {"site": "copy.example.net", "url": "https://copy.example.net/h2", "id": "copy"}
+        ]
+        assert sum(result["facets"]["year"].values()) == 2
+        assert result["facets"]["year"] == {"2022": 1, "2021": 1}
+        # Filtering to the copy's own year still shows the story once.
+        assert run(live, "", filters={"year": ["2022"]})["total"] == 1
+        assert run(live, "", timeline=True)["timeline"]["undated"] == 0
+    finally:
+        live.close()
+
+
+def test_index_without_dup_field_has_no_groups(index: LiveIndex) -> None:
+    result = run(index, "", per_page=50)
+    assert result["total"] == 7 and all(r["also"] == [] for r in result["results"])
+
+
+def test_timeline_counts_matching_articles_per_period(index: LiveIndex) -> None:
+    tl = run(index, "", timeline=True, interval="year")["timeline"]
+    assert tl["interval"] == "year" and tl["undated"] == 1
+    assert [c["period"] for c in tl["counts"]] == [str(y) for y in range(2019, 2025)]
+    assert sum(c["count"] for c in tl["counts"]) == 6
+    filtered = run(index, "", filters={"chain": ["nev"]}, timeline=True)["timeline"]
+    assert filtered["interval"] == "month"  # one month: months are readable
+    assert filtered["counts"] == [{"period": "2022-03", "count": 1}]
+    auto = run(index, "", timeline=True)["timeline"]
+    assert auto["interval"] == "year"  # 2019-2024 is too long for months
+    assert "timeline" not in run(index, "")  # only when asked for
+
+
+def test_did_you_mean_offers_the_index_words(index: LiveIndex) -> None:
+    assert run(index, "semiconducter")["did_you_mean"] == "semiconductor"
+    assert run(index, "vacine trial")["did_you_mean"] == "vaccine trial"
+    suggestion = run(index, "bateries")["did_you_mean"]
+    assert suggestion in ("batteries", "battery")
+    assert run(index, "semiconductor")["did_you_mean"] is None
+
+
+def test_export_rows_reach_every_hit_in_rank_order(index: LiveIndex) -> None:
+    from indexer.search import export_rows
+
+    rows = list(export_rows(index, SearchRequest(q="")))
+    assert len(rows) == 7
+    page = run(index, "chip OR battery OR vaccine", per_page=2)
+    everything = list(export_rows(index, SearchRequest(q="chip OR battery OR vaccine")))
+    assert len(everything) == page["total"] > 2
+    assert [r["id"] for r in everything[:2]] == ids(page)
+
+
+def test_equal_scores_come_newest_first(index: LiveIndex) -> None:
+    # A field scope scores every match alike; recency breaks the tie.
+    result = run(index, "country:cn", per_page=50)
+    dated = [r["published"] for r in result["results"] if r["published"]]
+    assert len(dated) >= 2 and dated == sorted(dated, reverse=True)

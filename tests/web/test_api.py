@@ -14,7 +14,8 @@ def test_search_answers_the_interface_object(client: FlaskClient) -> None:
     response = client.get("/api/search?q=innovation")
     assert response.status_code == 200
     body = response.get_json()
-    assert set(body) == {"query", "total", "page", "per_page", "results", "facets"}
+    assert set(body) >= {"query", "total", "page", "per_page", "results", "facets"}
+    assert body["did_you_mean"] is None  # "innovation" is spelt right and found
     assert body["query"] == "innovation" and body["total"] >= 1
     assert set(body["facets"]) == {"year", "chain", "country"}
     hit = body["results"][0]
@@ -91,3 +92,108 @@ def test_titles_come_back_as_data_not_markup(client: FlaskClient) -> None:
     response = client.get("/api/search?q=markup")
     assert response.mimetype == "application/json"  # ...and is never served as HTML
     assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_export_csv_has_every_hit_and_opens_in_a_spreadsheet(client: FlaskClient) -> None:
+    import csv
+    import io
+
+    response = client.get("/api/export.csv?q=&per_page=2")
+    assert response.status_code == 200
+    assert response.headers["Content-Type"].startswith("text/csv")
+    assert "attachment" in response.headers["Content-Disposition"]
+    text = response.get_data(as_text=True)
+    assert text.startswith("\ufeff")
+    rows = list(csv.DictReader(io.StringIO(text.lstrip("\ufeff"))))
+    assert len(rows) == 7  # every article, not a page of two
+    assert set(rows[0]) >= {"id", "url", "title", "published", "year", "chains", "countries"}
+    chips = next(r for r in rows if r["id"] == "chips-nanjing")
+    assert chips["year"] == "2021" and "integrated-circuits" in chips["chains"].split(";")
+
+
+def test_export_jsonl_streams_the_filtered_hits(client: FlaskClient) -> None:
+    import json
+
+    response = client.get("/api/export.jsonl?chain=nev&chain=integrated-circuits")
+    lines = [json.loads(line) for line in response.get_data(as_text=True).splitlines()]
+    total = client.get("/api/search?chain=nev&chain=integrated-circuits").get_json()["total"]
+    assert len(lines) == total >= 2
+    assert {"id", "url", "title", "chains", "also"} <= set(lines[0])
+    assert client.get("/api/export.jsonl?q=(").status_code == 400
+
+
+def test_timeline_json_and_csv(client: FlaskClient) -> None:
+    body = client.get("/api/timeline?interval=year").get_json()
+    assert body["total"] == 7 and body["undated"] == 1
+    assert {"period": "2021", "count": 1} in body["counts"]
+    csv_text = client.get("/api/timeline.csv?interval=year").get_data(as_text=True)
+    assert csv_text.splitlines()[0] == "period,count"
+    assert "2021,1" in csv_text and "undated,1" in csv_text
+    assert client.get("/api/timeline?interval=week").status_code == 400
+
+
+def test_search_can_carry_the_timeline_and_offers_did_you_mean(client: FlaskClient) -> None:
+    body = client.get("/api/search?q=semiconducter&timeline=1").get_json()
+    assert body["total"] == 0 and body["did_you_mean"] == "semiconductor"
+    assert body["timeline"]["counts"] == []
+
+
+def test_open_ended_date_ranges(client: FlaskClient) -> None:
+    assert client.get("/api/search?to=2019").get_json()["total"] == 1
+    assert client.get("/api/search?from=2024-01-01").get_json()["total"] == 1
+    assert client.get("/api/search?q=date:[2024 TO 9999]").get_json()["total"] == 1
+
+
+def test_odd_bytes_are_searched_or_refused_never_a_500(client: FlaskClient) -> None:
+    for query in ("q=%ff%fe", "q=%ed%a0%80", "q=%c0%af", "q=%e2%80%ae", "chain=%ff", "q=%7f"):
+        assert client.get("/api/search?" + query).status_code in (200, 400)
+
+
+def test_openapi_document_is_valid_and_lists_every_endpoint(client: FlaskClient) -> None:
+    import json
+    import shutil
+    import subprocess
+
+    spec = client.get("/api/openapi.json").get_json()
+    endpoints = {"/api/search", "/api/timeline", "/api/timeline.csv", "/api/export.csv"}
+    assert endpoints | {"/api/export.jsonl", "/healthz"} <= set(spec["paths"])
+    names = {p["name"] for p in spec["paths"]["/api/search"]["get"]["parameters"]}
+    assert names >= {"q", "year", "chain", "country", "from", "to", "sort", "page", "per_page"}
+    try:
+        from openapi_spec_validator import validate
+    except ImportError:  # installed system-wide, not in the venv: validate with that Python
+        python = shutil.which("python3")
+        check = (
+            "import json, sys; from openapi_spec_validator import validate; "
+            "validate(json.load(sys.stdin))"
+        )
+        if not python or subprocess.run([python, "-c", "import openapi_spec_validator"]).returncode:
+            pytest.skip("openapi-spec-validator is not installed")
+        done = subprocess.run([python, "-c", check], input=json.dumps(spec), text=True)
+        assert done.returncode == 0
+    else:
+        validate(spec)
+
+
+@pytest.mark.parametrize(
+    ("query", "fix"),
+    [
+        ('q="chip factory', '"chip factory"'),
+        ("q=chips AND", "chips"),
+        ("q=OR", None),
+        ("q=chips%00fabs", "chips fabs"),
+        ("q=" + "(" * 300, "(" * 300 + ")" * 300),
+        ("q=chips AND OR fabs", "chips AND fabs"),
+    ],
+)
+def test_hostile_queries_answer_400_with_help(client: FlaskClient, query: str, fix: str) -> None:
+    response = client.get("/api/search?" + query)
+    assert response.status_code == 400
+    body = response.get_json()
+    assert len(body["error"]) > 15
+    assert body.get("fix") == fix
+
+
+def test_titles_and_snippets_are_escaped_in_the_api(client: FlaskClient) -> None:
+    hit = client.get("/api/search?q=markup").get_json()["results"][0]
+    assert "<img" not in hit["snippet"] and "<script" not in hit["snippet"]

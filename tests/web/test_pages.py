@@ -78,3 +78,19 @@ def test_article_view_shows_text_facets_evidence_and_provenance(client: FlaskCli
     assert "Semiconductor equipment makers from Japan" in html
     assert "Integrated circuits" in html and "Provenance" in html
     assert client.get("/article/nope").status_code == 404
+
+
+def test_page_draws_the_timeline_without_script_and_links_exports(client: FlaskClient) -> None:
+    html = page(client, "/?chain=nev&chain=integrated-circuits")
+    assert '<svg class="chart"' in html and 'data-period="2021-10"' in html
+    assert "/api/export.csv?chain=nev&amp;chain=integrated-circuits" in html
+    assert "/api/timeline.csv?chain=nev&amp;chain=integrated-circuits" in html
+    assert "<script>" not in html and " style=" not in html  # the CSP allows neither
+
+
+def test_page_offers_did_you_mean_and_error_fixes(client: FlaskClient) -> None:
+    html = page(client, "/?q=semiconducter&chain=integrated-circuits")
+    assert 'Did you mean <a href="/?q=semiconductor&amp;chain=integrated-circuits">' in html
+    response = client.get('/?q="chip factory&year=2021')
+    assert response.status_code == 400
+    assert "q=%22chip+factory%22&amp;year=2021" in response.get_data(as_text=True)

@@ -1,0 +1,264 @@
+"""The OpenAPI 3 description of the JSON API, served at `/api/openapi.json`.
+
+Built from the same constants the code checks (facets, sorts, intervals, limits), so the
+document cannot promise a parameter value the server refuses.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from indexer.facets import FACETS
+from indexer.query import MAX_QUERY_CHARS
+from indexer.search import INTERVALS, MAX_PAGE, MAX_PER_PAGE, SORTS
+
+
+def _param(name: str, description: str, schema: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    return {"name": name, "in": "query", "description": description, "schema": schema, **extra}
+
+
+def _selection_params() -> list[dict[str, Any]]:
+    """What a search selects: the query, facet values, dates, the any-word switch."""
+    facet_help = {
+        "year": "publication year (four digits)",
+        "chain": "industry chain id, e.g. integrated-circuits",
+        "country": "ISO 3166-1 alpha-2 code, e.g. CN",
+    }
+    params = [
+        _param(
+            "q",
+            'query: words (all required unless any=1), AND/OR/NOT, parentheses, "phrases", '
+            '"chip factory"~5, title:/site:/chain:/country:/year:/date: scopes, semicond* '
+            "wildcards, date:[2020 TO 2021-06]; empty or * matches everything",
+            {"type": "string", "maxLength": MAX_QUERY_CHARS},
+        ),
+        _param("any", "1 to match any word instead of all", {"type": "string", "enum": ["0", "1"]}),
+    ]
+    for name in FACETS:
+        params.append(
+            _param(
+                name,
+                f"{facet_help.get(name, name)}; repeat to OR values, facets are ANDed",
+                {"type": "array", "items": {"type": "string"}},
+                style="form",
+                explode=True,
+            )
+        )
+    for name, end in (("from", "first"), ("to", "last")):
+        params.append(
+            _param(
+                name,
+                f"{end} publication day (ISO date, or a year)",
+                {"type": "string", "example": "2021-10-20"},
+            )
+        )
+    params.append(_param("sort", "result order", {"type": "string", "enum": list(SORTS)}))
+    return params
+
+
+def _interval_param() -> dict[str, Any]:
+    return _param(
+        "interval",
+        "timeline period; auto: months for spans up to four years, else years",
+        {"type": "string", "enum": list(INTERVALS), "default": "auto"},
+    )
+
+
+def _error_response() -> dict[str, Any]:
+    return {
+        "description": "a bad query or parameter, with a message and, when guessable, a fix",
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+    }
+
+
+def _json(schema_ref: str, description: str) -> dict[str, Any]:
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema_ref}"}}},
+    }
+
+
+def openapi() -> dict[str, Any]:
+    selection = _selection_params()
+    paging = [
+        _param("page", "result page", {"type": "integer", "minimum": 1, "maximum": MAX_PAGE}),
+        _param(
+            "per_page",
+            "results per page",
+            {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE, "default": 20},
+        ),
+        _param("timeline", "1 to add the timeline", {"type": "string", "enum": ["0", "1"]}),
+        _interval_param(),
+    ]
+    bad = {"400": _error_response(), "503": _json("Error", "no index to search")}
+    export_text = (
+        "every matching story (not only a page), best first or newest first, one duplicate "
+        "group once; streamed"
+    )
+    paths: dict[str, Any] = {
+        "/api/search": {
+            "get": {
+                "summary": "search: one page of results, facet counts, did-you-mean",
+                "parameters": selection + paging,
+                "responses": {"200": _json("SearchResult", "the page of results"), **bad},
+            }
+        },
+        "/api/timeline": {
+            "get": {
+                "summary": "matching stories per month or year (the attention chart)",
+                "parameters": [*selection, _interval_param()],
+                "responses": {"200": _json("Timeline", "counts per period"), **bad},
+            }
+        },
+        "/api/timeline.csv": {
+            "get": {
+                "summary": "the timeline as CSV (period,count; a last row for undated stories)",
+                "parameters": [*selection, _interval_param()],
+                "responses": {"200": _text("text/csv", "CSV"), **bad},
+            }
+        },
+        "/api/export.csv": {
+            "get": {
+                "summary": "export as CSV: " + export_text,
+                "parameters": selection,
+                "responses": {
+                    "200": _text(
+                        "text/csv",
+                        "UTF-8 CSV with a BOM: id, url, title, published, year, chains, "
+                        "countries (;-separated), site, also_urls (space-separated)",
+                    ),
+                    **bad,
+                },
+            }
+        },
+        "/api/export.jsonl": {
+            "get": {
+                "summary": "export as JSON Lines: " + export_text,
+                "parameters": selection,
+                "responses": {
+                    "200": _text("application/jsonl", "one Result object (no snippet) a line"),
+                    **bad,
+                },
+            }
+        },
+        "/api/openapi.json": {
+            "get": {
+                "summary": "this document",
+                "responses": {"200": {"description": "OpenAPI 3.0 document"}},
+            }
+        },
+        "/api/stats": {
+            "get": {
+                "summary": "index and crawl health (details need the stats token)",
+                "responses": {"200": {"description": "health summary"}},
+            }
+        },
+        "/healthz": {
+            "get": {
+                "summary": "200 when the index can be searched",
+                "responses": {
+                    "200": {"description": "documents and index generation"},
+                    "503": _json("Error", "no index to search"),
+                },
+            }
+        },
+    }
+    return {
+        "openapi": "3.0.3",
+        "info": {
+            "title": "innosearch",
+            "version": "1",
+            "description": "Search over innovation press coverage. Values of one facet are "
+            "ORed, different facets ANDed; each facet's counts ignore its own selection.",
+        },
+        "paths": paths,
+        "components": {"schemas": _schemas()},
+    }
+
+
+def _text(mimetype: str, description: str) -> dict[str, Any]:
+    return {"description": description, "content": {mimetype: {"schema": {"type": "string"}}}}
+
+
+def _schemas() -> dict[str, Any]:
+    string_list = {"type": "array", "items": {"type": "string"}}
+    counts = {"type": "object", "additionalProperties": {"type": "integer"}}
+    copy = {
+        "type": "object",
+        "properties": {
+            "site": {"type": "string"},
+            "url": {"type": "string"},
+            "id": {"type": "string"},
+        },
+    }
+    return {
+        "Result": {
+            "type": "object",
+            "properties": {
+                "id": {"type": "string"},
+                "url": {"type": "string"},
+                "title": {"type": "string", "description": "as crawled: escape before showing"},
+                "published": {"type": "string", "nullable": True, "format": "date"},
+                "year": {"type": "integer", "nullable": True},
+                "chains": string_list,
+                "countries": string_list,
+                "site": {"type": "string"},
+                "score": {"type": "number"},
+                "snippet": {
+                    "type": "string",
+                    "description": "HTML: escaped text with <mark> around matches",
+                },
+                "also": {
+                    "type": "array",
+                    "items": copy,
+                    "description": "other copies of the same story (also published by)",
+                },
+            },
+        },
+        "SearchResult": {
+            "type": "object",
+            "required": ["query", "total", "page", "per_page", "results", "facets"],
+            "properties": {
+                "query": {"type": "string"},
+                "total": {"type": "integer", "description": "stories (duplicates count once)"},
+                "page": {"type": "integer"},
+                "per_page": {"type": "integer"},
+                "results": {"type": "array", "items": {"$ref": "#/components/schemas/Result"}},
+                "facets": {
+                    "type": "object",
+                    "properties": {name: counts for name in FACETS},
+                },
+                "did_you_mean": {
+                    "type": "string",
+                    "nullable": True,
+                    "description": "a corrected query, offered when few stories match",
+                },
+                "timeline": {"$ref": "#/components/schemas/Timeline"},
+            },
+        },
+        "Timeline": {
+            "type": "object",
+            "properties": {
+                "interval": {"type": "string", "enum": ["month", "year"]},
+                "counts": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "properties": {
+                            "period": {"type": "string", "example": "2021-10"},
+                            "count": {"type": "integer"},
+                        },
+                    },
+                },
+                "undated": {"type": "integer"},
+            },
+        },
+        "Error": {
+            "type": "object",
+            "required": ["error"],
+            "properties": {
+                "error": {"type": "string"},
+                "fix": {"type": "string", "description": "a corrected query to try"},
+            },
+        },
+    }

@@ -1,0 +1,17 @@
+// Progressive enhancement only: every control also works as a plain form or link.
+// Changing the sort or the any-word switch re-runs the search at once.
+document.addEventListener("DOMContentLoaded", () => {
+  const form = document.querySelector("form.query");
+  if (!form) return;
+  form.querySelectorAll(".options select, .options input[type=checkbox]").forEach((control) => {
+    control.addEventListener("change", () => form.requestSubmit());
+  });
+  // "/" focuses the search box, as on many search sites (not while typing elsewhere).
+  document.addEventListener("keydown", (event) => {
+    const typing = ["INPUT", "SELECT", "TEXTAREA"].includes(document.activeElement.tagName);
+    if (event.key === "/" && !typing) {
+      event.preventDefault();
+      form.querySelector("input[type=search]").focus();
+    }
+  });
+});

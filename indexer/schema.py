@@ -18,7 +18,7 @@ from whoosh.scoring import BM25F
 from whoosh.support.charset import accent_map
 
 # Bump when the schema or the enrichment changes in a way that needs `index --rebuild`.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 # Stemming, English stop words and accent folding: "semiconductors" finds "semiconductor",
 # "cafe" finds "café". Measured with bench/ranking.py (MAP on CACM / NPL), against Whoosh's

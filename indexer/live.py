@@ -3,6 +3,11 @@
 Whoosh readers see the generation they were opened on. Opening the index per request races the
 indexer's commits (a `_MAIN_n.toc` vanishes under the opener), so each thread keeps one searcher
 and swaps it when the index directory holds a newer generation or was replaced by a rebuild.
+
+A rebuild swaps the index link to a new version directory (see `indexer.write`). The index is
+opened on the link's resolved target, never through the link, so an open index keeps reading
+its own version; the next search notices the new target and reopens. When a rebuild removes the
+old version under a searcher, the missing file is retried on the new one.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ from typing import TypeVar
 from whoosh import index as whoosh_index
 from whoosh.searching import Searcher
 
-from indexer.write import IndexAccessError
+from indexer.write import IndexAccessError, index_location
 
 T = TypeVar("T")
 
@@ -32,7 +37,7 @@ class LiveIndex:
         self._local = threading.local()
         self._lock = threading.Lock()
         self._ix: whoosh_index.Index | None = None
-        self._ix_key: tuple[int, int] | None = None
+        self._ix_key: tuple[str, int, int] | None = None
         self._searchers: list[Searcher] = []
 
     def run(self, fn: Callable[[Searcher], T]) -> T:
@@ -40,7 +45,9 @@ class LiveIndex:
         for attempt in range(_RETRIES):
             try:
                 return fn(self._searcher())
-            except (FileNotFoundError, OSError) as e:
+            except (OSError, whoosh_index.EmptyIndexError) as e:
+                # EmptyIndexError: the version was removed by a rebuild just after we resolved
+                # the link to it; the retry resolves the link again.
                 if attempt == _RETRIES - 1 or not _is_missing_file(e):
                     raise
                 self._drop_thread_searcher()
@@ -48,7 +55,7 @@ class LiveIndex:
         raise AssertionError("unreachable")
 
     def generation(self) -> int:
-        return self._searcher().reader().generation()
+        return self.run(lambda s: s.reader().generation())
 
     def close(self) -> None:
         with self._lock:
@@ -72,19 +79,35 @@ class LiveIndex:
         return fresh
 
     def _index(self) -> whoosh_index.Index:
-        """The index object, reopened when the directory was swapped by a rebuild."""
+        """The index object, reopened when the link points at another version (a rebuild)."""
+        for attempt in range(_RETRIES):
+            try:
+                return self._open_current()
+            except (FileNotFoundError, IndexAccessError):
+                # A version removed between resolving the link and opening it, or a plain
+                # directory being migrated to a link: look again, then give up with the error.
+                if attempt == _RETRIES - 1:
+                    raise
+                time.sleep(0.01 * (attempt + 1))
+        raise AssertionError("unreachable")
+
+    def _open_current(self) -> whoosh_index.Index:
+        here = index_location(self.path)
         try:
-            st = os.stat(self.path)
+            st = os.stat(here)
         except FileNotFoundError:
-            raise IndexAccessError(f"no index at {self.path}") from None
-        key = (st.st_ino, st.st_dev)
+            raise IndexAccessError(
+                f"no index at {self.path}: build one with `innosearch index`"
+            ) from None
+        key = (str(here), st.st_ino, st.st_dev)
         with self._lock:
             if self._ix is None or self._ix_key != key:
-                if not whoosh_index.exists_in(self.path):
+                if not whoosh_index.exists_in(here):
                     raise IndexAccessError(
                         f"no index at {self.path}: build one with `innosearch index`"
                     )
-                self._ix, self._ix_key = whoosh_index.open_dir(self.path), key
+                # The old index object is not closed: other threads may still be searching it.
+                self._ix, self._ix_key = whoosh_index.open_dir(here), key
             return self._ix
 
     def _drop_thread_searcher(self) -> None:
@@ -98,5 +121,7 @@ class LiveIndex:
         old.close()
 
 
-def _is_missing_file(error: OSError) -> bool:
-    return isinstance(error, FileNotFoundError) or error.errno == 2
+def _is_missing_file(error: Exception) -> bool:
+    if isinstance(error, whoosh_index.EmptyIndexError | FileNotFoundError):
+        return True
+    return isinstance(error, OSError) and error.errno == 2

@@ -7,6 +7,7 @@ index searchable, and re-running it is harmless because documents are keyed by t
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import shutil
@@ -51,8 +52,6 @@ def open_index(index_dir: str | Path, create: bool = False) -> whoosh_index.Inde
 
     The index object is bound to the version directory current at this moment (see
     `index_location`), so a rebuild swapping in another version never changes what it reads.
-    A new index is created as a link to a version directory, ready for atomic rebuilds; an
-    existing empty directory is indexed in place (it becomes a link at its first rebuild).
     """
     path = Path(index_dir)
     here = index_location(path)
@@ -60,46 +59,54 @@ def open_index(index_dir: str | Path, create: bool = False) -> whoosh_index.Inde
         return whoosh_index.open_dir(here)
     if not create:
         raise IndexAccessError(f"no index at {path}: build one with `innosearch index`")
-    if path.is_symlink() or not path.exists():
-        here = _new_version(path)
+    here = _new_version(path)
     here.mkdir(parents=True, exist_ok=True)
     ix = whoosh_index.create_in(here, make_schema())
     _write_state(here, {"schema_version": SCHEMA_VERSION, "store_seq": 0})
-    if here != path:
-        _point(path, here)
+    _point(path, here)
     return ix
 
 
 # ---- where the index lives: a link swapped atomically -------------------------------------------
 #
-# `index` is a symbolic link to `index.versions/<UTC time>`. A rebuild writes a new version beside
-# the live one and swaps the link with rename(2), which replaces it in one step: every open()
-# of `index/...` sees the old version or the new one, never nothing. Readers resolve the link once
-# and keep reading their version (`LiveIndex` reopens when the target changes); old versions are
-# removed after the swap (Linux keeps files that are still open readable until closed).
+# The index directory (`index/` by default) holds `versions/<UTC time>/`, one Whoosh index each,
+# and `current`, a symbolic link to the live version. A rebuild writes a new version beside the
+# live one and swaps the link with rename(2), which replaces it in one step: every open() of
+# `index/current/...` sees the old version or the new one, never nothing. Readers resolve the
+# link once and keep reading their version (`LiveIndex` reopens when the target changes); old
+# versions are removed after the swap (Linux keeps files that are still open readable until
+# they are closed). Anything else in the directory (the repository's README) is left alone.
 
-VERSIONS = ".versions"
+CURRENT = "current"
+VERSIONS = "versions"
 
 
 def index_location(index_dir: str | Path) -> Path:
-    """The directory holding the current index: the link's target, or the directory itself."""
-    path = Path(index_dir)
-    return Path(os.path.realpath(path)) if path.is_symlink() else path
+    """The directory holding the live index: the target of `current`, or (an index written
+    before versions) the directory itself."""
+    link = Path(index_dir) / CURRENT
+    return Path(os.path.realpath(link)) if link.is_symlink() else Path(index_dir)
 
 
 def versions_dir(index_dir: str | Path) -> Path:
-    path = Path(index_dir)
-    return path.with_name(path.name + VERSIONS)
+    return Path(index_dir) / VERSIONS
 
 
 def remove_index(index_dir: str | Path) -> None:
-    """Deletes an index: the link and all its versions, or a plain directory."""
+    """Deletes an index: its link, its versions and any index files written before versions."""
     path = Path(index_dir)
-    if path.is_symlink():
-        path.unlink()
-    else:
-        shutil.rmtree(path, ignore_errors=True)
+    (path / CURRENT).unlink(missing_ok=True)
     shutil.rmtree(versions_dir(path), ignore_errors=True)
+    _remove_unversioned(path)
+
+
+def _remove_unversioned(index_dir: Path) -> None:
+    """Removes the files of an index written directly into the directory (before versions)."""
+    for entry in index_dir.iterdir() if index_dir.is_dir() else ():
+        if entry.is_file() and (
+            entry.name.startswith(("_MAIN_", "MAIN_", "_dummy")) or entry.name == STATE_FILE
+        ):
+            entry.unlink(missing_ok=True)
 
 
 def _new_version(index_dir: Path) -> Path:
@@ -108,36 +115,13 @@ def _new_version(index_dir: Path) -> Path:
     return versions_dir(index_dir) / stamp
 
 
-def _point(link: Path, target: Path) -> None:
-    """Makes `link` point at `target` in one atomic step (a plain directory is migrated)."""
-    tmp = link.with_name(f".{link.name}.{os.getpid()}.tmp")
-    if tmp.is_symlink():
-        tmp.unlink()
-    os.symlink(os.path.relpath(target, link.parent), tmp)
-    if link.is_symlink() or not link.exists():
-        os.replace(tmp, link)
-        return
-    # A plain directory from before versions: exchange it with the link in one step where the
-    # kernel can (Linux renameat2), else move it aside first (a gap of microseconds).
-    if not _exchange(tmp, link):
-        os.rename(link, tmp.with_name(tmp.name + ".old"))
-        os.rename(tmp, link)
-        tmp = tmp.with_name(tmp.name + ".old")
-    shutil.rmtree(tmp, ignore_errors=True)
-
-
-def _exchange(a: Path, b: Path) -> bool:
-    """Swaps two paths atomically with renameat2(RENAME_EXCHANGE); False where unsupported."""
-    try:
-        import ctypes
-
-        libc = ctypes.CDLL(None, use_errno=True)
-        renameat2 = libc.renameat2
-    except (OSError, AttributeError):
-        return False
-    at_fdcwd, rename_exchange = -100, 2
-    done = renameat2(at_fdcwd, bytes(a), at_fdcwd, bytes(b), rename_exchange)
-    return done == 0
+def _point(index_dir: Path, target: Path) -> None:
+    """Points `index_dir/current` at `target` in one atomic step (rename over the old link)."""
+    link = index_dir / CURRENT
+    tmp = index_dir / f".{CURRENT}.{os.getpid()}.tmp"
+    tmp.unlink(missing_ok=True)
+    os.symlink(os.path.relpath(target, index_dir), tmp)
+    os.replace(tmp, link)
 
 
 def _remove_old_versions(index_dir: Path, keep: Path) -> None:
@@ -145,9 +129,9 @@ def _remove_old_versions(index_dir: Path, keep: Path) -> None:
     for entry in versions.iterdir() if versions.is_dir() else ():
         if entry.name != keep.name:
             shutil.rmtree(entry, ignore_errors=True)
-    for leftover in index_dir.parent.glob(f".{index_dir.name}.*.tmp"):
-        if leftover.is_symlink():
-            leftover.unlink(missing_ok=True)
+    for leftover in index_dir.glob(f".{CURRENT}.*.tmp"):
+        leftover.unlink(missing_ok=True)
+    _remove_unversioned(index_dir)
 
 
 def to_document(
@@ -220,6 +204,8 @@ def rebuild_from_store(
     fresh = _new_version(live)
     fresh.mkdir(parents=True)
     try:
+        whoosh_index.create_in(fresh, make_schema()).close()
+        _write_state(fresh, {"schema_version": SCHEMA_VERSION, "store_seq": 0})
         summary = index_from_store(fresh, store, progress)
     except BaseException:
         shutil.rmtree(fresh, ignore_errors=True)
@@ -229,9 +215,12 @@ def rebuild_from_store(
     return summary
 
 
+_Item = tuple[Article, str | None, int | None, bool]  # article, fetched at, HTTP status, gone
+
+
 def _write(
     index_dir: str | Path,
-    items: Iterable[tuple[Article, str | None, int | None, bool]],
+    items: Iterable[_Item],
     progress: Progress | None,
 ) -> IndexSummary:
     started = time.monotonic()
@@ -244,8 +233,9 @@ def _write(
             f"{', '.join(sorted(missing))}): run `innosearch index --rebuild`, or index "
             "into a new directory"
         )
+    items, bulk = _bulk(ix, items)
     try:
-        writer = ix.writer(limitmb=256)
+        writer = ix.writer(**(_BULK_WRITER if bulk else _WRITER))
     except LockError:
         ix.close()
         raise IndexAccessError(f"another process is writing the index at {index_dir}") from None
@@ -276,6 +266,35 @@ def _write(
         ix.close()
     summary.seconds = time.monotonic() - started
     return summary
+
+
+# A build into an empty index of at least BULK_MIN articles (`index --from-jsonl`, `--rebuild`)
+# writes with one Whoosh sub-writer process per core, each making its own segment, kept as is
+# (no final merge): on this 2-core machine 1.8x the articles per second of one writer (see
+# bench/speed.py), because Whoosh's analysis and posting writing are pure Python. Smaller runs
+# and updates of a live index keep one writer: starting processes would cost more than it saves.
+#
+# Segments are written as separate files, not one compound file: a searcher on a compound file
+# maps and keeps it whole (about 290 MB per searcher at 50,000 articles, ../shared/WHOOSH.md), and
+# the server keeps one searcher per thread, so its peak memory grew with its threads.
+BULK_MIN = 2000
+_WRITER: dict[str, Any] = {"limitmb": 256, "compound": False}
+_BULK_WRITER: dict[str, Any] = {
+    "procs": max(2, os.cpu_count() or 2),
+    "multisegment": True,
+    "limitmb": 512,
+    "batchsize": 200,
+    "compound": False,
+}
+
+
+def _bulk(ix: whoosh_index.Index, items: Iterable[_Item]) -> tuple[Iterable[_Item], bool]:
+    """The items (unchanged), and whether this run is a bulk build (see BULK_MIN)."""
+    if ix.doc_count_all():
+        return items, False
+    iterator = iter(items)
+    head = list(itertools.islice(iterator, BULK_MIN))
+    return itertools.chain(head, iterator), len(head) >= BULK_MIN
 
 
 def _read_state(index_dir: Path) -> dict[str, Any]:

@@ -10,6 +10,7 @@ import argparse
 import gzip
 import json
 import logging
+import os
 import sys
 import time
 from collections.abc import Iterator, Sequence
@@ -18,10 +19,15 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from crawler.article import Article
-from innosearch.config import Config, ConfigError, load_config
-from innosearch.lock import LockedError, RunLock
+from innosearch.config import Config, ConfigError, check_config, load_config
+from innosearch.lock import LockedError
+from innosearch.logs import facts, setup_logging
 
 log = logging.getLogger("innosearch")
+
+# "Try again later" (sysexits EX_TEMPFAIL): another recrawl holds the lock. Distinct from 1 so a
+# wrapper script can tell "refused, the other run will do the work" from "failed".
+EXIT_BUSY = 75
 
 
 class UserError(Exception):
@@ -31,17 +37,22 @@ class UserError(Exception):
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr, force=True)
+    setup_logging("auto")
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
     from indexer import IndexAccessError, QueryError
+    from innosearch.recrawl import NothingToCrawl
 
     try:
         config = load_config(args.config)
+        setup_logging(config.log_format)
         _apply_flags(config, args)
         return int(args.func(args, config) or 0)
-    except (UserError, ConfigError, QueryError, IndexAccessError, LockedError) as e:
+    except LockedError as e:
+        print(f"innosearch {args.command}: {e}", file=sys.stderr)
+        return EXIT_BUSY if args.command in ("recrawl", "index") else 1
+    except (UserError, ConfigError, QueryError, IndexAccessError, NothingToCrawl) as e:
         print(f"innosearch {args.command}: {e}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
@@ -81,10 +92,15 @@ def cmd_crawl(args: argparse.Namespace, config: Config) -> int:
 
 
 def crawl_into_store(seeds: list[str], config: Config) -> Any:
+    """One ad-hoc crawl, recorded in the run history like a recrawl's (see innosearch.health)."""
     from crawler.crawl import crawl
     from crawler.store import CrawlStore
+    from innosearch.config import SiteConfig
+    from innosearch.health import now_iso, record_runs
+    from innosearch.recrawl import SiteResult, failure_of, site_name_for
 
     last = [0.0]
+    started, started_at = time.monotonic(), now_iso()
 
     def progress(p: Any) -> None:
         if sys.stderr.isatty() and time.monotonic() - last[0] > 0.5:
@@ -95,7 +111,14 @@ def crawl_into_store(seeds: list[str], config: Config) -> Any:
         summary = crawl(seeds, store, config.crawl, progress=progress)
     if sys.stderr.isatty():
         print(file=sys.stderr)
-    print(f"crawl: {_describe(summary)}", file=sys.stderr)
+    name, hosts = site_name_for(seeds, config)
+    outcome = SiteResult(SiteConfig(name=name, seeds=seeds, hosts=hosts), ok=True, crawl=summary)
+    outcome.error = failure_of(summary)
+    outcome.ok = outcome.error is None
+    outcome.started_at, outcome.finished_at = started_at, now_iso()
+    outcome.seconds = time.monotonic() - started
+    record_runs(config.data_dir, [outcome.record("crawl")])
+    log.info(f"crawl: {_describe(summary)}", extra=facts(event="crawl", **summary.to_dict()))
     return summary
 
 
@@ -111,16 +134,61 @@ def _describe(obj: Any) -> str:
 
 
 def cmd_recrawl(args: argparse.Namespace, config: Config) -> int:
-    from crawler.store import CrawlStore
+    """Exit 0 when every site was crawled and the index updated, 1 when a site failed or the
+    index could not be updated (the summary line says which), 75 when another run holds the
+    lock."""
+    from innosearch.recrawl import run_recrawl
 
-    with RunLock(config.data_dir / "recrawl.lock"):
-        with CrawlStore(config.data_dir) as store:
-            seeds = store.seeds() or config.seeds
-        if not seeds:
-            raise UserError("no known seeds: run `innosearch crawl URL...` first or set `seeds`")
-        summary = crawl_into_store(seeds, config)
-        index_store(config, rebuild=False)
-    return 1 if getattr(summary, "errors", 0) and not getattr(summary, "pages_fetched", 0) else 0
+    result = run_recrawl(config, only=args.site)
+    return 1 if result.failed or result.index is None else 0
+
+
+def cmd_schedule(args: argparse.Namespace, config: Config) -> int:
+    """Recrawl every `--every`; the configuration is read again before each run, so a site
+    added to innosearch.toml is picked up without restarting the loop."""
+    from innosearch.schedule import parse_interval, run_schedule
+
+    try:
+        every = parse_interval(args.every)
+    except ValueError as e:
+        raise UserError(str(e)) from None
+
+    def once() -> int:
+        from indexer import IndexAccessError
+        from innosearch.recrawl import NothingToCrawl, run_recrawl
+
+        try:
+            fresh = load_config(args.config)
+            _apply_flags(fresh, args)
+            result = run_recrawl(fresh, only=args.site)
+        except LockedError as e:
+            log.warning("schedule: run skipped: %s", e, extra={"event": "run-skipped"})
+            return EXIT_BUSY
+        except (ConfigError, NothingToCrawl, IndexAccessError, UserError) as e:
+            log.error("schedule: run not started: %s", e, extra={"event": "run-error"})
+            return 1
+        return 1 if result.failed or result.index is None else 0
+
+    return run_schedule(every, once, max_runs=args.runs)
+
+
+def cmd_config(args: argparse.Namespace, config: Config) -> int:
+    """`config check`: exit 0 and a one-line account when the configuration is usable, else one
+    line per problem on stderr and exit 1."""
+    checked, problems = check_config(args.config)
+    _apply_flags(checked, args)
+    where = str(checked.source) if checked.source else "no file (defaults and environment)"
+    for problem in problems:
+        print(f"innosearch config: {where}: {problem}", file=sys.stderr)
+    if any(not p.startswith("no [[sites]]") for p in problems):
+        return 1
+    names = ", ".join(s.name for s in checked.sites) or "none"
+    print(
+        f"{where}: ok; {len(checked.sites)} sites ({names}); data {checked.data_dir}; "
+        f"index {checked.index_dir}; stats details "
+        + ("enabled" if checked.stats_token else "disabled (no stats_token)")
+    )
+    return 0
 
 
 def cmd_worker(args: argparse.Namespace, config: Config) -> int:
@@ -132,38 +200,50 @@ def cmd_worker(args: argparse.Namespace, config: Config) -> int:
 
 def cmd_index(args: argparse.Namespace, config: Config) -> int:
     from indexer import index_articles
+    from innosearch.recrawl import index_lock
 
     if args.from_jsonl:
+        if args.rebuild:
+            raise UserError("--rebuild rebuilds from the crawl store; it cannot take --from-jsonl")
         records = _read_jsonl(args.from_jsonl)
-        summary = index_articles(config.index_dir, (_article(r, n) for n, r in records), _progress)
-        print(
+        with index_lock(config.index_dir):
+            articles = (_article(r, n) for n, r in records)
+            summary = index_articles(config.index_dir, articles, _progress)
+        log.info(
             f"index: {summary.added} articles indexed in {summary.seconds:.1f} s "
             f"({summary.rate:.0f}/s); {summary.total} in {config.index_dir}",
-            file=sys.stderr,
+            extra={"event": "index", "added": summary.added, "total": summary.total},
         )
         return 0
     return index_store(config, rebuild=args.rebuild)
 
 
 def index_store(config: Config, rebuild: bool) -> int:
-    from crawler.store import CrawlStore
-    from indexer import index_from_store, rebuild_from_store
+    """Incremental update or `--rebuild` (a fresh version swapped in atomically), under the
+    index lock."""
+    from innosearch.recrawl import update_index
 
     if not (config.data_dir / "crawl.sqlite").exists():
         raise UserError(f"no crawl store in {config.data_dir}: run `innosearch crawl URL...` first")
-    with CrawlStore(config.data_dir) as store:
-        build = rebuild_from_store if rebuild else index_from_store
-        summary = build(config.index_dir, store, _progress)
-    print(
+    summary = update_index(config, rebuild=rebuild)
+    log.info(
         f"index: {summary.added} added or updated, {summary.removed} removed, "
-        f"{summary.total} in {config.index_dir} ({summary.seconds:.1f} s)",
-        file=sys.stderr,
+        f"{summary.total} in {config.index_dir} ({summary.seconds:.1f} s)"
+        + (", rebuilt and swapped in" if rebuild else ""),
+        extra={
+            "event": "index",
+            "rebuild": rebuild,
+            "added": summary.added,
+            "removed": summary.removed,
+            "total": summary.total,
+            "seconds": round(summary.seconds, 2),
+        },
     )
     return 0
 
 
 def _progress(done: int) -> None:
-    print(f"index: {done} articles…", file=sys.stderr)
+    log.info(f"index: {done} articles…", extra={"event": "index-progress", "done": done})
 
 
 def _read_jsonl(path: str) -> Iterator[tuple[int, dict[str, Any]]]:
@@ -264,7 +344,14 @@ def serve_index(config: Config) -> None:
             f"cannot listen on {config.host}:{config.port} ({e.strerror}); "
             "choose another with --port"
         ) from None
-    print(f"innosearch: serving {config.index_dir} at {server_url(server)}", file=sys.stderr)
+    if config.source is not None:
+        # The app reads data_dir and stats_token for /stats from the configuration itself
+        # (web/stats.py); make sure it reads the file this command was given.
+        os.environ["INNOSEARCH_CONFIG"] = str(config.source.resolve())
+    log.info(
+        f"innosearch: serving {config.index_dir} at {server_url(server)}",
+        extra={"event": "serve", "url": server_url(server)},
+    )
     try:
         server.run()
     except KeyboardInterrupt:
@@ -290,40 +377,46 @@ def cmd_stats(args: argparse.Namespace, config: Config) -> int:
         return 0
     index = stats["index"]
     print(f"index {index['path']}: {index['documents']} documents", end="")
-    print(f", {index['bytes'] / 1e6:.1f} MB" if index["exists"] else " (no index)")
+    if index["exists"]:
+        age = index.get("age_hours")
+        print(
+            f", {index['bytes'] / 1e6:.1f} MB, last commit {index.get('updated_at', '?')}"
+            + (f" ({age:.1f} h ago)" if age is not None else "")
+        )
+    else:
+        print(" (no index)")
     store = stats["store"]
     print(f"crawl store {store['path']}: {store['pages']} pages, {store['articles']} articles")
-    for site in store["sites"]:
-        print("  " + ", ".join(f"{k} {v}" for k, v in site.items()))
+    header = ("site", "last run", "ok", "last success", "failed runs", "new per run", "days idle")
+    rows = [header]
+    for site in stats["sites"]:
+        idle = site["days_since_new_article"]
+        rows.append(
+            (
+                site["site"],
+                site["last_run"] or "never",
+                {True: "yes", False: "NO", None: "-"}[site["last_run_ok"]],
+                site["last_success"] or "never",
+                str(site["failed_runs"]),
+                " ".join(map(str, site["new_per_run"])) or "-",
+                "-" if idle is None else f"{idle:g}",
+            )
+        )
+    widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
+    for row in rows if len(rows) > 1 else ():
+        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
+    for site in stats["sites"]:
+        if site["last_error"]:
+            print(f"{site['site']}: last error: {site['last_error']}")
     return 0
 
 
 def collect_stats(config: Config) -> dict[str, Any]:
-    from whoosh import index as whoosh_index
+    """`innosearch stats --json`: index, crawl store, and per-site health (innosearch.health)."""
+    from innosearch.health import collect_stats as collect
 
-    index: dict[str, Any] = {"path": str(config.index_dir), "exists": False, "documents": 0}
-    if whoosh_index.exists_in(config.index_dir):
-        ix = whoosh_index.open_dir(config.index_dir)
-        try:
-            index.update(exists=True, documents=ix.doc_count(), generation=ix.latest_generation())
-        finally:
-            ix.close()
-        files = [p for p in Path(config.index_dir).iterdir() if p.is_file()]
-        index["bytes"] = sum(p.stat().st_size for p in files)
-        index["updated_at"] = _iso_time(max(p.stat().st_mtime for p in files))
-    else:
-        index["bytes"] = 0
-    store: dict[str, Any] = {"path": str(config.data_dir), "pages": 0, "articles": 0, "sites": []}
-    if (config.data_dir / "crawl.sqlite").exists():
-        from crawler.store import CrawlStore
-
-        with CrawlStore(config.data_dir) as s:
-            store.update(pages=s.count_pages(), articles=s.count_articles(), sites=s.site_health())
-    return {"index": index, "store": store}
-
-
-def _iso_time(ts: float) -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ts))
+    configured = [(site.name, site.site_hosts()) for site in config.sites]
+    return collect(config.data_dir, config.index_dir, configured)
 
 
 def cmd_extract(args: argparse.Namespace, config: Config) -> int:
@@ -409,9 +502,22 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--rebuild", action="store_true", help="build afresh beside and swap in")
     p.add_argument("--from-jsonl", metavar="FILE", help="index JSON lines records directly")
 
-    p = command("recrawl", cmd_recrawl, "re-crawl every known seed, then update the index")
+    p = command(
+        "recrawl", cmd_recrawl, "re-crawl every configured and known site, then update the index"
+    )
     data(p)
     index(p)
+    p.add_argument("--site", action="append", metavar="NAME", help="only this site (repeatable)")
+
+    p = command("schedule", cmd_schedule, "recrawl on an interval, in the foreground")
+    p.add_argument("--every", required=True, metavar="INTERVAL", help="e.g. 6h, 30m, 1h30m, 1d")
+    data(p)
+    index(p)
+    p.add_argument("--site", action="append", metavar="NAME", help="only this site (repeatable)")
+    p.add_argument("--runs", type=int, metavar="N", help="stop after N runs (default: never)")
+
+    p = command("config", cmd_config, "check the configuration file")
+    p.add_argument("action", choices=["check"], help="check: validate and summarise")
 
     p = command("serve", cmd_serve, "serve the web UI and JSON API")
     index(p)

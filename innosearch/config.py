@@ -7,19 +7,57 @@ Every setting is listed once in `SETTINGS` with its default and help, so there a
 
 from __future__ import annotations
 
+import difflib
 import os
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from crawler.settings import CrawlSettings
 
 CONFIG_FILE = "innosearch.toml"
+LOG_FORMATS = ("auto", "json", "text")
 
 
 class ConfigError(ValueError):
     """A configuration mistake, reported to the user as one line."""
+
+
+@dataclass
+class SiteConfig:
+    """One `[[sites]]` table: what `recrawl` crawls for a site, and the limits that differ from
+    `[crawl]` (None means "as in `[crawl]`")."""
+
+    name: str
+    seeds: list[str] = field(default_factory=list)
+    feeds: list[str] = field(default_factory=list)
+    sitemaps: list[str] = field(default_factory=list)
+    hosts: list[str] = field(default_factory=list)
+    path_prefixes: list[str] = field(default_factory=list)
+    max_depth: int | None = None
+    max_pages: int | None = None
+    delay: float | None = None
+
+    def start_urls(self) -> list[str]:
+        """Seeds, feeds and sitemaps in one list: the crawler reads feeds and sitemaps it is
+        handed as seeds, and remembers them all for the next run."""
+        return list(dict.fromkeys([*self.seeds, *self.feeds, *self.sitemaps]))
+
+    def site_hosts(self) -> list[str]:
+        """The hosts this site covers (`hosts`, or those of its URLs), without `www.`."""
+        hosts = self.hosts or [urlsplit(u).hostname or "" for u in self.start_urls()]
+        return list(dict.fromkeys(_bare_host(h) for h in hosts if h))
+
+    def crawl_settings(self, base: CrawlSettings) -> CrawlSettings:
+        """`base` with this site's own limits applied; `base` itself is left untouched."""
+        own = {"max_depth": self.max_depth, "max_pages": self.max_pages, "delay": self.delay}
+        return replace(base, **{k: v for k, v in own.items() if v is not None})
+
+
+SITE_KEYS = ("name", "seeds", "feeds", "sitemaps", "hosts", "path_prefixes")
+SITE_LIMITS = {"max_depth": int, "max_pages": int, "delay": float}
 
 
 @dataclass
@@ -31,6 +69,11 @@ class Config:
     threads: int = 8
     crawl: CrawlSettings = field(default_factory=CrawlSettings)
     seeds: list[str] = field(default_factory=list)
+    stats_token: str = ""
+    log_format: str = "auto"
+    # Not settings: the `[[sites]]` tables, and the file the configuration came from (if any).
+    sites: list[SiteConfig] = field(default_factory=list)
+    source: Path | None = None
 
 
 # (dotted name, help). Defaults come from the dataclasses above, so they cannot drift.
@@ -41,6 +84,8 @@ SETTINGS: list[tuple[str, str]] = [
     ("port", "port the web server listens on"),
     ("threads", "worker threads of the WSGI server"),
     ("seeds", "start URLs that `innosearch recrawl` crawls when the store knows none"),
+    ("stats_token", "secret that unlocks the per-site details of `/stats` and `/api/stats`"),
+    ("log_format", "`auto` (JSON lines when stderr is not a terminal), `json` or `text`"),
     ("crawl.user_agent", "User-Agent sent with every request; name a contact URL"),
     ("crawl.delay", "seconds between requests to one host (a larger Crawl-delay wins)"),
     ("crawl.max_pages", "most pages fetched in one crawl"),
@@ -52,6 +97,7 @@ SETTINGS: list[tuple[str, str]] = [
     ("crawl.retries", "retries for transient errors (connection errors, 429, 5xx)"),
     ("crawl.obey_robots", "obey robots.txt (turn off only for your own sites)"),
     ("crawl.allow_local", "allow loopback and private addresses (for your own local sites)"),
+    ("crawl.workers", "hosts crawled at the same time (one request in flight per host)"),
 ]
 
 
@@ -61,14 +107,41 @@ def load_config(path: str | Path | None = None, environ: dict[str, str] | None =
     Without `path`, `innosearch.toml` in the working directory is read when it exists; a path
     given explicitly must exist.
     """
+    config, _values = _load(path, environ)
+    return config
+
+
+def check_config(
+    path: str | Path | None = None, environ: dict[str, str] | None = None
+) -> tuple[Config, list[str]]:
+    """What `innosearch config check` reports: the configuration, and the mistakes that loading
+    alone lets pass (unknown keys, which would otherwise be silently ignored).
+
+    Raises ConfigError for a mistake that stops loading at all.
+    """
+    config, values = _load(path, environ)
+    problems = [f"unknown setting {key}{_did_you_mean(key)}" for key in _unknown_keys(values)]
+    if config.stats_token and len(config.stats_token) < 16:
+        problems.append("stats_token is shorter than 16 characters: too easy to guess")
+    if not config.sites and not config.seeds:
+        problems.append(
+            "no [[sites]] and no seeds: `recrawl` will only re-crawl sites already in the store"
+        )
+    return config, problems
+
+
+def _load(path: str | Path | None, environ: dict[str, str] | None) -> tuple[Config, dict[str, Any]]:
     environ = os.environ if environ is None else environ
     path = path or environ.get("INNOSEARCH_CONFIG")
     values: dict[str, Any] = {}
+    source: Path | None = None
     if path is not None:
-        values = _read_toml(Path(path))
+        source = Path(path)
     elif Path(CONFIG_FILE).is_file():
-        values = _read_toml(Path(CONFIG_FILE))
-    config = Config()
+        source = Path(CONFIG_FILE)
+    if source is not None:
+        values = _read_toml(source)
+    config = Config(source=source)
     for name, _help in SETTINGS:
         raw = _lookup(values, name)
         env_name = "INNOSEARCH_" + name.replace(".", "_").upper()
@@ -76,7 +149,109 @@ def load_config(path: str | Path | None = None, environ: dict[str, str] | None =
             raw = environ[env_name]
         if raw is not None:
             _assign(config, name, raw)
-    return config
+    if config.log_format not in LOG_FORMATS:
+        raise ConfigError(
+            f"setting log_format: expected one of {', '.join(LOG_FORMATS)}, "
+            f"got {config.log_format!r}"
+        )
+    config.sites = parse_sites(values.get("sites", []))
+    return config, values
+
+
+def parse_sites(raw: Any) -> list[SiteConfig]:
+    """The `[[sites]]` tables, checked: each mistake names the site and the key."""
+    if not isinstance(raw, list) or not all(isinstance(t, dict) for t in raw):
+        raise ConfigError("sites: expected [[sites]] tables")
+    sites: list[SiteConfig] = []
+    for number, table in enumerate(raw, 1):
+        site = _parse_site(number, table)
+        if any(other.name == site.name for other in sites):
+            raise ConfigError(f"sites: the name {site.name!r} is used twice")
+        sites.append(site)
+    return sites
+
+
+def _parse_site(number: int, table: dict[str, Any]) -> SiteConfig:
+    label = f"sites[{number}]"
+    if isinstance(table.get("name"), str) and table["name"].strip():
+        label += f" ({table['name'].strip()})"
+    for key in table:
+        if key not in SITE_KEYS and key not in SITE_LIMITS:
+            known = ", ".join([*SITE_KEYS, *SITE_LIMITS])
+            raise ConfigError(f"{label}: unknown key {key!r} (known: {known})")
+    lists: dict[str, list[str]] = {}
+    for key in SITE_KEYS[1:]:
+        value = table.get(key, [])
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+            raise ConfigError(f"{label}: {key}: expected a list of strings, got {value!r}")
+        lists[key] = list(value)
+    for key in ("seeds", "feeds", "sitemaps"):
+        for url in lists[key]:
+            parts = urlsplit(url)
+            if parts.scheme not in ("http", "https") or not parts.hostname:
+                raise ConfigError(f"{label}: {key}: not an http(s) URL: {url!r}")
+    urls = lists["seeds"] + lists["feeds"] + lists["sitemaps"]
+    if not urls:
+        raise ConfigError(f"{label}: give at least one of seeds, feeds or sitemaps")
+    for prefix in lists["path_prefixes"]:
+        if not prefix.startswith("/"):
+            raise ConfigError(f"{label}: path_prefixes: {prefix!r} must start with /")
+    if lists["hosts"]:
+        hosts = {_bare_host(h.lower()) for h in lists["hosts"]}
+        for url in urls:
+            if _bare_host(urlsplit(url).hostname or "") not in hosts:
+                raise ConfigError(f"{label}: {url} is not on one of its hosts ({', '.join(hosts)})")
+        seeded = {_bare_host(urlsplit(u).hostname or "") for u in urls}
+        for host in sorted(hosts - seeded):
+            raise ConfigError(
+                f"{label}: host {host} has no seed, feed or sitemap (the crawl only follows "
+                "links on the hosts it starts from)"
+            )
+    limits: dict[str, Any] = {}
+    for key, kind in SITE_LIMITS.items():
+        if key not in table:
+            continue
+        value = table[key]
+        if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+            raise ConfigError(f"{label}: {key}: expected a number >= 0, got {value!r}")
+        if kind is int and not isinstance(value, int):
+            raise ConfigError(f"{label}: {key}: expected a whole number, got {value!r}")
+        limits[key] = kind(value)
+    name = table.get("name")
+    if name is None:
+        name = _bare_host(urlsplit(urls[0]).hostname or "")
+    if not isinstance(name, str) or not name.strip():
+        raise ConfigError(f"{label}: name: expected a non-empty string, got {name!r}")
+    return SiteConfig(name=name.strip(), **lists, **limits)
+
+
+def _bare_host(host: str) -> str:
+    host = host.lower()
+    return host[4:] if host.startswith("www.") else host
+
+
+def _unknown_keys(values: dict[str, Any]) -> list[str]:
+    known = {name for name, _ in SETTINGS} | {"sites"}
+    sections = {name.split(".")[0] for name in known if "." in name}
+    unknown: list[str] = []
+    for key, value in values.items():
+        if key in sections and isinstance(value, dict):
+            unknown += [f"{key}.{k}" for k in value if f"{key}.{k}" not in known]
+        elif key not in known:
+            unknown.append(key)
+    return unknown
+
+
+def _did_you_mean(key: str) -> str:
+    names = [name for name, _ in SETTINGS]
+    names += [n.split(".", 1)[1] for n in names if "." in n]
+    match = difflib.get_close_matches(key, names, n=1)
+    if not match:
+        return ""
+    full = next((n for n, _ in SETTINGS if n == match[0] or n.endswith("." + match[0])), match[0])
+    return f" (did you mean {full}?)"
 
 
 def _read_toml(path: Path) -> dict[str, Any]:

@@ -104,3 +104,38 @@ def test_enrich_reads_lines_and_writes_facets(cli: CLI, tmp_path: Path, monkeypa
     assert set(rows["chips-nanjing"]) == {"id", "year", "chains", "countries"}
     assert rows["chips-nanjing"]["year"] == 2021 and "CN" in rows["chips-nanjing"]["countries"]
     assert rows["nodate"]["year"] is None
+
+
+def test_logs_are_json_lines_when_not_on_a_terminal(cli: CLI, tmp_path: Path, monkeypatch) -> None:
+    index = str(tmp_path / "ix")
+    code, _out, err = cli(
+        "index", "--from-jsonl", str(FIXTURES / "articles.jsonl"), "--index", index
+    )
+    entry = json.loads(err.splitlines()[-1])
+    assert code == 0 and entry["event"] == "index" and entry["added"] == 7
+    assert entry["level"] == "info" and entry["time"].endswith("Z")
+    assert "7 articles indexed" in entry["message"]
+    monkeypatch.setenv("INNOSEARCH_LOG_FORMAT", "text")
+    code, _out, err = cli(
+        "index", "--from-jsonl", str(FIXTURES / "articles.jsonl"), "--index", index
+    )
+    assert code == 0 and err.startswith("index: 7 articles indexed")
+
+
+def test_a_second_index_writer_is_refused(cli: CLI, tmp_path: Path) -> None:
+    from innosearch.recrawl import index_lock
+
+    index = tmp_path / "ix"
+    with index_lock(index):
+        code, _out, err = cli(
+            "index", "--from-jsonl", str(FIXTURES / "articles.jsonl"), "--index", str(index)
+        )
+    assert code == 75 and err.count("\n") == 1
+    assert err.startswith("innosearch index: another index write is in progress (pid ")
+    code, _out, err = cli("index", "--rebuild", "--from-jsonl", "x.jsonl", "--index", str(index))
+    assert code == 1 and "cannot take --from-jsonl" in err
+
+
+def test_stats_text_without_anything_yet(cli: CLI, tmp_path: Path) -> None:
+    code, out, _err = cli("stats", "--data", str(tmp_path / "d"), "--index", str(tmp_path / "i"))
+    assert code == 0 and "0 documents (no index)" in out and "0 pages" in out

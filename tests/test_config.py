@@ -51,3 +51,90 @@ def test_every_setting_is_documented_in_the_readme() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     for name, _help in SETTINGS:
         assert f"`{name}`" in readme, f"README does not document {name}"
+
+
+SITES = """
+stats_token = "0123456789abcdef-long"
+[crawl]
+delay = 1.5
+max_pages = 400
+
+[[sites]]
+name = "Herald"
+seeds = ["https://www.herald.example/"]
+feeds = ["https://herald.example/rss.xml"]
+path_prefixes = ["/tech/"]
+max_pages = 50
+delay = 4
+
+[[sites]]
+sitemaps = ["https://weekly.example/sitemap.xml"]
+"""
+
+
+def test_sites_with_their_own_limits(tmp_path: Path) -> None:
+    path = tmp_path / "innosearch.toml"
+    path.write_text(SITES, encoding="utf-8")
+    config = load_config(path, environ={"INNOSEARCH_STATS_TOKEN": "from-the-environment-1234"})
+    herald, weekly = config.sites
+    assert herald.start_urls() == ["https://www.herald.example/", "https://herald.example/rss.xml"]
+    assert herald.site_hosts() == ["herald.example"] and herald.path_prefixes == ["/tech/"]
+    settings = herald.crawl_settings(config.crawl)
+    assert (settings.max_pages, settings.delay, settings.max_depth) == (50, 4.0, 10)
+    assert config.crawl.max_pages == 400  # the shared settings are left alone
+    assert weekly.name == "weekly.example" and weekly.crawl_settings(config.crawl).delay == 1.5
+    assert config.stats_token == "from-the-environment-1234" and config.source == path
+
+
+@pytest.mark.parametrize(
+    ("site", "message"),
+    [
+        ('name = "A"', r"sites\[1\] \(A\): give at least one of seeds, feeds or sitemaps"),
+        ('seeds = ["news.example.com"]', "seeds: not an http\\(s\\) URL: 'news.example.com'"),
+        ('seeds = ["https://a.example/"]\nseed = "x"', "unknown key 'seed'"),
+        ('seeds = ["https://a.example/"]\nmax_pages = -1', "max_pages: expected a number >= 0"),
+        ('seeds = ["https://a.example/"]\nmax_depth = 2.5', "max_depth: expected a whole number"),
+        ('seeds = ["https://a.example/"]\npath_prefixes = ["tech"]', "must start with /"),
+        ('seeds = ["https://a.example/"]\nhosts = ["b.example"]', "not on one of its hosts"),
+        ('seeds = "https://a.example/"\nfeeds = [1]', "feeds: expected a list of strings"),
+    ],
+)
+def test_site_mistakes_name_the_site_and_key(tmp_path: Path, site: str, message: str) -> None:
+    path = tmp_path / "c.toml"
+    path.write_text(f"[[sites]]\n{site}\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=message):
+        load_config(path, environ={})
+
+
+def test_two_sites_with_one_name(tmp_path: Path) -> None:
+    path = tmp_path / "c.toml"
+    path.write_text('[[sites]]\nseeds = ["https://a.example/"]\n' * 2, encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"'a\.example' is used twice"):
+        load_config(path, environ={})
+
+
+def test_config_check(cli, tmp_path: Path) -> None:
+    good = tmp_path / "good.toml"
+    good.write_text(SITES, encoding="utf-8")
+    code, out, err = cli("--config", str(good), "config", "check")
+    assert code == 0 and not err
+    assert out.startswith(f"{good}: ok; 2 sites (Herald, weekly.example)")
+
+    bad = tmp_path / "bad.toml"
+    bad.write_text('dealy = 2\nstats_token = "short"\n[crawl]\nmax_page = 3\n', encoding="utf-8")
+    code, out, err = cli("--config", str(bad), "config", "check")
+    lines = err.splitlines()
+    assert code == 1 and not out and len(lines) == 4, err
+    assert "unknown setting dealy (did you mean crawl.delay?)" in lines[0]
+    assert "unknown setting crawl.max_page (did you mean crawl.max_pages?)" in lines[1]
+    assert "stats_token is shorter than 16 characters" in lines[2]
+
+    broken = tmp_path / "broken.toml"
+    broken.write_text('[[sites]]\nseeds = ["ftp://x.example/"]\n', encoding="utf-8")
+    code, out, err = cli("--config", str(broken), "config", "check")
+    assert code == 1 and err.count("\n") == 1 and "not an http(s) URL" in err
+
+
+def test_log_format_is_checked(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="log_format: expected one of auto, json, text"):
+        load_config(environ={"INNOSEARCH_LOG_FORMAT": "xml"})

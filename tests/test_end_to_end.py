@@ -106,8 +106,10 @@ def test_second_crawl_is_incremental(crawled, cli: CLI, monkeypatch: pytest.Monk
 def test_syndicated_copies_on_the_site_share_a_duplicate_group(crawled) -> None:
     from whoosh import index as whoosh_index
 
+    from indexer.write import index_location
+
     site, _data, index = crawled
-    ix = whoosh_index.open_dir(index)
+    ix = whoosh_index.open_dir(index_location(index))
     try:
         with ix.searcher() as searcher:
             by_title = {d["title"]: d["dup"] for d in searcher.all_stored_fields()}

@@ -52,3 +52,24 @@ def test_a_killed_holder_leaves_the_lock_free(tmp_path: Path) -> None:
     child.stdout.close()  # type: ignore[union-attr]
     with RunLock(path):
         assert str(os.getpid()) in path.read_text()
+
+
+def test_the_next_run_learns_that_the_last_one_was_killed(tmp_path: Path) -> None:
+    path = tmp_path / "recrawl.lock"
+    child = hold_in_child(path)
+    os.kill(child.pid, signal.SIGKILL)
+    child.wait()
+    child.stdout.close()  # type: ignore[union-attr]
+    with RunLock(path) as lock:
+        assert lock.stale is not None and f"pid {child.pid}" in lock.stale
+    # A clean exit leaves nothing to report.
+    with RunLock(path) as lock:
+        assert lock.stale is None
+    assert path.read_text() == ""
+
+
+def test_the_refusal_names_what_is_locked(tmp_path: Path) -> None:
+    path = tmp_path / "index.lock"
+    with RunLock(path, what="index write"), pytest.raises(LockedError) as refused:
+        RunLock(path, what="index write").__enter__()
+    assert str(refused.value).startswith("another index write is in progress (pid ")

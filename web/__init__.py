@@ -22,10 +22,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.json.sort_keys = False
     app.extensions["innosearch.index"] = LiveIndex(Path(app.config["INDEX_DIR"]))
 
-    from web import api, errors, pages
+    from web import api, errors, pages, stats
 
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(stats.bp)
     errors.init_app(app)
     return app
 

@@ -15,6 +15,7 @@ from whoosh import index as whoosh_index
 from crawler.article import Article
 from indexer import index_articles
 from indexer.duplicates import THRESHOLD, fingerprint
+from indexer.write import index_location
 
 STORY = (
     "Nanjing's Jiangbei New Area opened a pilot line for gallium nitride power chips on Monday, "
@@ -68,7 +69,7 @@ def test_signatures_are_the_same_in_another_process() -> None:
 
 
 def groups(index_dir: Path) -> dict[str, str]:
-    ix = whoosh_index.open_dir(index_dir)
+    ix = whoosh_index.open_dir(index_location(index_dir))
     try:
         with ix.searcher() as searcher:
             return {d["id"]: d["dup"] for d in searcher.all_stored_fields()}

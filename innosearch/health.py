@@ -1,0 +1,239 @@
+"""Health of a deployment for maintainers: which sites still yield articles, and how fresh the
+index is. Feeds `innosearch stats` and the `/stats` page, so both say the same thing.
+
+The crawl store knows per-host fetch health (last successful fetch, failed fetches in a row).
+What it does not keep is the story of runs: whether each site's crawl succeeded and how many
+new articles it brought. Every `crawl` and `recrawl` therefore appends one line per site to
+`DATA_DIR/site-runs.jsonl` (a plain file, readable with `jq`, one writer at a time thanks to
+the recrawl lock); "days since the last new article" comes from there. A site that stopped
+producing articles is the quiet failure maintainers most need to see: its fetches still succeed.
+"""
+
+from __future__ import annotations
+
+import calendar
+import json
+import os
+import time
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from crawler.article import site_of
+
+HISTORY_FILE = "site-runs.jsonl"
+RUNS_SHOWN = 10  # new articles per run: how many recent runs a site's row lists
+_DAY = 86400.0
+
+
+def now_iso(ts: float | None = None) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() if ts is None else ts))
+
+
+def _parse_iso(text: str | None) -> float | None:
+    if not text:
+        return None
+    try:
+        return float(calendar.timegm(time.strptime(text[:19], "%Y-%m-%dT%H:%M:%S")))
+    except ValueError:
+        return None
+
+
+# ---- the run history ----------------------------------------------------------------------------
+
+
+def record_runs(data_dir: str | Path, runs: Iterable[dict[str, Any]]) -> None:
+    """Appends one JSON line per site run; each line is written whole (one write call)."""
+    path = Path(data_dir) / HISTORY_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a", encoding="utf-8") as f:
+        for run in runs:
+            f.write(json.dumps(run, ensure_ascii=False, sort_keys=True) + "\n")
+            f.flush()
+
+
+def read_runs(data_dir: str | Path) -> list[dict[str, Any]]:
+    """Every recorded site run, oldest first; a torn last line (a kill mid-write) is skipped."""
+    path = Path(data_dir) / HISTORY_FILE
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        return []
+    runs = []
+    for line in lines:
+        try:
+            run = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(run, dict) and isinstance(run.get("site"), str):
+            runs.append(run)
+    return runs
+
+
+# ---- per-site health ----------------------------------------------------------------------------
+
+
+def site_rows(
+    runs: list[dict[str, Any]],
+    store_rows: list[dict[str, Any]] | None = None,
+    configured: Iterable[tuple[str, list[str]]] = (),
+    now: float | None = None,
+) -> list[dict[str, Any]]:
+    """One row per site, from the run history, the store's per-host rows and the configured
+    sites ((name, hosts) pairs, so a site that never ran still shows up)."""
+    now = time.time() if now is None else now
+    hosts_of: dict[str, list[str]] = {}
+    for name, hosts in configured:
+        hosts_of[name] = list(hosts)
+    by_site: dict[str, list[dict[str, Any]]] = {}
+    for run in runs:
+        by_site.setdefault(run["site"], []).append(run)
+        hosts_of.setdefault(run["site"], list(run.get("hosts") or []))
+    owner = {host: name for name, hosts in hosts_of.items() for host in hosts}
+    host_rows: dict[str, list[dict[str, Any]]] = {}
+    for row in store_rows or []:
+        name = owner.get(row["site"], row["site"])
+        hosts_of.setdefault(name, [row["site"]])
+        host_rows.setdefault(name, []).append(row)
+
+    rows = []
+    for name in sorted(hosts_of):
+        history = by_site.get(name, [])
+        last = history[-1] if history else None
+        failed = 0
+        for run in reversed(history):
+            if run.get("ok"):
+                break
+            failed += 1
+        ok_runs = [r for r in history if r.get("ok")]
+        with_new = [r for r in history if r.get("articles_new")]
+        last_new = _parse_iso(with_new[-1].get("finished_at")) if with_new else None
+        fetch = host_rows.get(name, [])
+        successes = [r["last_success"] for r in fetch if r.get("last_success")]
+        rows.append(
+            {
+                "site": name,
+                "hosts": hosts_of[name],
+                "last_run": last.get("finished_at") if last else None,
+                "last_run_ok": bool(last.get("ok")) if last else None,
+                "last_error": last.get("error") if last and not last.get("ok") else None,
+                "last_success": ok_runs[-1].get("finished_at") if ok_runs else None,
+                "failed_runs": failed,
+                "new_per_run": [int(r.get("articles_new") or 0) for r in history[-RUNS_SHOWN:]],
+                "days_since_new_article": (
+                    round((now - last_new) / _DAY, 1) if last_new is not None else None
+                ),
+                "pages": sum(int(r.get("pages") or 0) for r in fetch),
+                "articles": sum(int(r.get("articles") or 0) for r in fetch),
+                "last_fetch_success": max(successes) if successes else None,
+                "fetch_failures": sum(int(r.get("failures") or 0) for r in fetch),
+            }
+        )
+    return rows
+
+
+# ---- the index ----------------------------------------------------------------------------------
+
+
+def index_stats(
+    index_dir: str | Path, live: Any = None, now: float | None = None
+) -> dict[str, Any]:
+    """Documents, size and age of the index. `live` is the caller's LiveIndex when it has one
+    (the web app); otherwise one is opened for the call. Either way a commit or a rebuild
+    happening meanwhile is retried, not reported as an error."""
+    from indexer import IndexAccessError, LiveIndex
+    from indexer.write import index_location
+
+    now = time.time() if now is None else now
+    path = Path(index_dir)
+    out: dict[str, Any] = {"path": str(path), "exists": False, "documents": 0, "bytes": 0}
+    index = live if live is not None else LiveIndex(path)
+    try:
+        documents, generation = index.run(lambda s: (s.doc_count(), s.reader().generation()))
+    except IndexAccessError:
+        return out
+    finally:
+        if live is None:
+            index.close()
+    here = index_location(path)
+    out.update(exists=True, documents=documents, generation=generation)
+    if here != path:
+        out["version"] = here.name
+    sizes, commits = 0, []
+    for entry in _scan(here):
+        sizes += entry[1]
+        if entry[0].endswith(".toc"):
+            commits.append(entry[2])
+    out["bytes"] = sizes
+    if commits:
+        out["updated_at"] = now_iso(max(commits))
+        out["age_hours"] = round((now - max(commits)) / 3600, 2)
+    return out
+
+
+def _scan(folder: Path) -> list[tuple[str, int, float]]:
+    """(name, size, mtime) of the files in `folder`, skipping any a commit removes meanwhile."""
+    found = []
+    try:
+        entries = list(os.scandir(folder))
+    except FileNotFoundError:
+        return []
+    for entry in entries:
+        try:
+            st = entry.stat()
+        except FileNotFoundError:
+            continue
+        if entry.is_file():
+            found.append((entry.name, st.st_size, st.st_mtime))
+    return found
+
+
+# ---- everything together ------------------------------------------------------------------------
+
+
+def collect_stats(
+    data_dir: str | Path,
+    index_dir: str | Path,
+    configured: Iterable[tuple[str, list[str]]] = (),
+    live: Any = None,
+) -> dict[str, Any]:
+    """The maintainers' view: index, crawl store and one row per site."""
+    data = Path(data_dir)
+    store: dict[str, Any] = {"path": str(data), "pages": 0, "articles": 0, "sites": []}
+    if (data / "crawl.sqlite").exists():
+        from crawler.store import CrawlStore
+
+        with CrawlStore(data) as s:
+            store.update(pages=s.count_pages(), articles=s.count_articles(), sites=s.site_health())
+    return {
+        "index": index_stats(index_dir, live),
+        "store": store,
+        "sites": site_rows(read_runs(data), store["sites"], configured),
+    }
+
+
+def public_summary(data_dir: str | Path, index_dir: str | Path, live: Any = None) -> dict[str, Any]:
+    """What anyone may see: is the index there, how big and how fresh, how many sites fail.
+    No paths, no per-site names (the list of sources can be an editorial secret)."""
+    return summarize(
+        {"index": index_stats(index_dir, live), "sites": site_rows(read_runs(data_dir))}
+    )
+
+
+def summarize(stats: dict[str, Any]) -> dict[str, Any]:
+    """The public summary of full stats (from `collect_stats`, or just "index" and "sites")."""
+    index, sites = stats["index"], stats["sites"]
+    runs = [s["last_run"] for s in sites if s["last_run"]]
+    return {
+        "documents": index["documents"],
+        "index_updated_at": index.get("updated_at"),
+        "index_age_hours": index.get("age_hours"),
+        "sites": len(sites),
+        "sites_failing": sum(1 for s in sites if s["last_run_ok"] is False),
+        "last_run": max(runs) if runs else None,
+    }
+
+
+def known_site_of(url: str) -> str:
+    """The name a site known only from the store goes by: its host without `www.`."""
+    return site_of(url)

@@ -1,0 +1,175 @@
+"""`innosearch recrawl` as a maintainer's cron job meets it: real processes crawling the sample
+site on loopback, two at once, one killed with SIGKILL mid-run, one site down."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from innosearch.config import Config, SiteConfig
+from innosearch.recrawl import plan_sites
+from innosearch.sample_site import serve
+from tests.conftest import CLI
+
+_SCRIPT = Path(sys.executable).with_name("innosearch")
+INNOSEARCH = [str(_SCRIPT)] if _SCRIPT.exists() else [sys.executable, "-m", "innosearch.cli"]
+
+
+def write_config(tmp_path: Path, sites: list[dict[str, Any]]) -> Path:
+    lines = ['data_dir = "data"', 'index_dir = "index"']
+    for site in sites:
+        lines.append("[[sites]]")
+        lines += [f"{key} = {json.dumps(value)}" for key, value in site.items()]
+    path = tmp_path / "innosearch.toml"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def environment(tmp_path: Path, delay: float) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("INNOSEARCH_")}
+    env.update(
+        INNOSEARCH_CONFIG=str(tmp_path / "innosearch.toml"),
+        INNOSEARCH_CRAWL_ALLOW_LOCAL="1",
+        INNOSEARCH_CRAWL_DELAY=str(delay),
+        INNOSEARCH_CRAWL_RETRIES="0",
+        INNOSEARCH_CRAWL_CONNECT_TIMEOUT="2",
+    )
+    return env
+
+
+def innosearch(tmp_path: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [*INNOSEARCH, *args], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120
+    )
+
+
+def events(stderr: str) -> list[dict[str, Any]]:
+    """The JSON log lines (stderr is a pipe, so logs are JSON)."""
+    return [json.loads(line) for line in stderr.splitlines() if line.startswith("{")]
+
+
+def wait_for(condition: Callable[[], bool], timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.02)
+
+
+def closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_overlapping_run_refuses_and_a_killed_run_is_taken_over(tmp_path: Path) -> None:
+    with serve() as site:
+        write_config(tmp_path, [{"name": "herald", "seeds": [site.url]}])
+        env = environment(tmp_path, delay=0.05)  # about 60 pages: a run of 3 s or more
+        first = subprocess.Popen(
+            [*INNOSEARCH, "recrawl"], cwd=tmp_path, env=env, stderr=subprocess.DEVNULL
+        )
+        try:
+            wait_for(lambda: len(site.requests) >= 5, timeout=30)
+
+            started = time.monotonic()
+            second = innosearch(tmp_path, env, "recrawl")
+            took = time.monotonic() - started
+            assert first.poll() is None, "the first run ended before the overlap was tested"
+            assert second.returncode == 75
+            assert second.stderr.count("\n") == 1 and "Traceback" not in second.stderr
+            assert second.stderr.startswith("innosearch recrawl: another run is in progress")
+            assert f"pid {first.pid}" in second.stderr
+            assert took < 10  # at once: the time to start Python, not to wait for the first
+
+            fetched_before_kill = len(site.requests)
+            os.kill(first.pid, signal.SIGKILL)
+            assert first.wait(timeout=10) == -signal.SIGKILL
+        finally:
+            if first.poll() is None:
+                first.kill()
+                first.wait()
+        assert fetched_before_kill < 50, "killed too late to be mid-run"
+
+        third = innosearch(tmp_path, env, "recrawl")
+        assert third.returncode == 0, third.stderr
+        log = events(third.stderr)
+        stale = [e for e in log if e.get("event") == "stale-lock"]
+        assert stale and f"pid {first.pid}" in stale[0]["previous"]
+        herald = next(e for e in log if e.get("event") == "site")
+        assert herald["ok"] and herald["resumed"]
+        summary = log[-1]
+        assert summary["event"] == "recrawl" and summary["ok"] and summary["failed"] == []
+
+        stats = json.loads(innosearch(tmp_path, env, "stats", "--json").stdout)
+        assert stats["index"]["documents"] == stats["store"]["articles"] == len(site.articles)
+    # The lock file is left empty by a run that finished: the next one reports no crash.
+    assert (tmp_path / "data" / "recrawl.lock").read_text() == ""
+
+
+def test_a_site_that_fails_fails_the_run_and_not_the_others(tmp_path: Path) -> None:
+    down = f"http://localhost:{closed_port()}/"  # another host than the herald's 127.0.0.1
+    with serve() as site:
+        write_config(
+            tmp_path,
+            [
+                {"name": "herald", "seeds": [site.url], "max_pages": 8},
+                {"name": "down", "seeds": [down]},
+            ],
+        )
+        env = environment(tmp_path, delay=0)
+        run = innosearch(tmp_path, env, "recrawl")
+        assert run.returncode == 1
+        summary = events(run.stderr)[-1]
+        assert summary["failed"] == ["down"] and summary["index_total"] > 0
+        assert "1 failed (down: " in summary["message"]
+
+        stats = json.loads(innosearch(tmp_path, env, "stats", "--json").stdout)
+        sites = {row["site"]: row for row in stats["sites"]}
+        assert sites["down"]["last_run_ok"] is False and sites["down"]["failed_runs"] == 1
+        assert sites["down"]["last_error"] and sites["down"]["days_since_new_article"] is None
+        herald = sites["herald"]
+        assert herald["last_run_ok"] and herald["new_per_run"][0] > 0
+        assert herald["days_since_new_article"] == 0 and herald["articles"] > 0
+        assert stats["index"]["documents"] == herald["articles"]
+
+        # Only the site that works: a run that succeeds, incremental, with no new articles.
+        run = innosearch(tmp_path, env, "recrawl", "--site", "herald")
+        assert run.returncode == 0, run.stderr
+        text = innosearch(tmp_path, {**env, "INNOSEARCH_LOG_FORMAT": "text"}, "stats").stdout
+        assert "herald" in text and "down" in text and "last error" in text
+
+
+def test_user_mistakes_are_one_line(cli: CLI, tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    code, _out, err = cli("recrawl", "--data", str(tmp_path / "d"))
+    assert code == 1 and err.startswith("innosearch recrawl: no sites to re-crawl")
+    assert err.count("\n") == 1
+    write_config(tmp_path, [{"name": "a", "seeds": ["https://a.example/"]}])
+    code, _out, err = cli("--config", str(tmp_path / "innosearch.toml"), "recrawl", "--site", "b")
+    assert code == 1 and "no site named b (sites: a)" in err and err.count("\n") == 1
+
+
+def test_sites_come_from_the_configuration_then_the_store() -> None:
+    config = Config(
+        sites=[SiteConfig(name="Herald", seeds=["https://www.herald.example/"])],
+        seeds=["https://extra.example/news/"],
+    )
+    known = [
+        "https://herald.example/tech/",  # covered by the configured site: not crawled twice
+        "https://other.example/",
+        "https://other.example/business/",
+    ]
+    planned = {site.name: site.start_urls() for site in plan_sites(config, known)}
+    assert planned == {
+        "Herald": ["https://www.herald.example/"],
+        "other.example": ["https://other.example/", "https://other.example/business/"],
+        "extra.example": ["https://extra.example/news/"],
+    }

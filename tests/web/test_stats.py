@@ -1,0 +1,110 @@
+"""The maintainers' page: a public summary for anyone, the per-site details for the token."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask.testing import FlaskClient
+
+from innosearch.health import record_runs
+from web import create_app, get_index
+
+TOKEN = "maintainers-only-0123456789"
+
+
+def run(site: str, ok: bool, new: int, when: str, error: str | None = None) -> dict:
+    return {
+        "site": site,
+        "hosts": [site.lower().replace(" ", "") + ".example"],
+        "command": "recrawl",
+        "started_at": when,
+        "finished_at": when,
+        "ok": ok,
+        "error": error,
+        "articles_new": new,
+        "pages_fetched": 10,
+        "errors": 0 if ok else 3,
+    }
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    record_runs(
+        tmp_path,
+        [
+            run("Herald", True, 4, "2026-01-01T06:00:00Z"),
+            run("<script>alert(1)</script>", True, 2, "2026-01-01T06:00:00Z"),
+            run("Herald", True, 0, "2026-01-02T06:00:00Z"),
+            run("<script>alert(1)</script>", False, 0, "2026-01-02T06:00:00Z", "HTTP 503"),
+        ],
+    )
+    return tmp_path
+
+
+def client_for(built_index: Path, data_dir: Path, token: str = TOKEN) -> Iterator[FlaskClient]:
+    app = create_app(
+        {"INDEX_DIR": str(built_index), "DATA_DIR": str(data_dir), "STATS_TOKEN": token}
+    )
+    yield app.test_client()
+    get_index(app).close()
+
+
+@pytest.fixture
+def stats_client(built_index: Path, data_dir: Path) -> Iterator[FlaskClient]:
+    yield from client_for(built_index, data_dir)
+
+
+def test_anyone_gets_the_summary_and_no_details(stats_client: FlaskClient, data_dir) -> None:
+    response = stats_client.get("/api/stats")
+    body = response.get_json()
+    assert response.status_code == 200 and set(body) == {"summary"}
+    summary = body["summary"]
+    assert summary["documents"] == 7 and summary["sites"] == 2 and summary["sites_failing"] == 1
+    assert summary["last_run"] == "2026-01-02T06:00:00Z" and summary["index_age_hours"] < 1
+    assert str(data_dir) not in response.get_data(as_text=True)
+    page = stats_client.get("/stats").get_data(as_text=True)
+    assert "2, 1 failing" in page and "Herald" not in page and 'name="token"' in page
+
+
+def test_the_token_unlocks_the_sites(stats_client: FlaskClient) -> None:
+    for response in (
+        stats_client.get("/api/stats", headers={"Authorization": f"Bearer {TOKEN}"}),
+        stats_client.get(f"/api/stats?token={TOKEN}"),
+    ):
+        body = response.get_json()
+        assert response.status_code == 200 and response.headers["Cache-Control"] == "no-store"
+        sites = {row["site"]: row for row in body["sites"]}
+        herald = sites["Herald"]
+        assert herald["new_per_run"] == [4, 0] and herald["failed_runs"] == 0
+        assert herald["days_since_new_article"] > 0 and herald["last_success"]
+        assert sites["<script>alert(1)</script>"]["last_error"] == "HTTP 503"
+        assert body["index"]["documents"] == 7 and body["summary"]["sites_failing"] == 1
+
+
+def test_the_page_lists_the_sites_escaped(stats_client: FlaskClient) -> None:
+    page = stats_client.get(f"/stats?token={TOKEN}")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and "Herald" in html and "HTTP 503" in html
+    assert "<script>alert" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
+def test_a_wrong_token_is_refused(stats_client: FlaskClient) -> None:
+    response = stats_client.get("/api/stats", headers={"Authorization": "Bearer guess"})
+    assert response.status_code == 401 and "token" in response.get_json()["error"]
+    assert response.headers["WWW-Authenticate"].startswith("Bearer")
+    page = stats_client.get("/stats?token=guess")
+    assert page.status_code == 401 and "Herald" not in page.get_data(as_text=True)
+
+
+def test_without_a_configured_token_there_are_no_details(built_index: Path, data_dir) -> None:
+    for client in client_for(built_index, data_dir, token=""):
+        assert client.get("/api/stats?token=").status_code == 200
+        assert client.get("/api/stats?token=anything").status_code == 401
+
+
+def test_without_an_index_the_summary_still_answers(tmp_path: Path, data_dir) -> None:
+    for client in client_for(tmp_path / "none", data_dir):
+        body = client.get("/api/stats").get_json()
+        assert body["summary"]["documents"] == 0 and body["summary"]["sites"] == 2

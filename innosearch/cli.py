@@ -67,7 +67,8 @@ def _apply_flags(config: Config, args: argparse.Namespace) -> None:
     if getattr(args, "data", None):
         config.data_dir = Path(args.data)
     if getattr(args, "index", None):
-        config.index_dir = Path(args.index)
+        shared = args.index.startswith(("postgresql://", "postgres://"))
+        config.index_dir = args.index if shared else Path(args.index)
     if getattr(args, "host", None):
         config.host = args.host
     if getattr(args, "port", None) is not None:
@@ -198,17 +199,25 @@ def cmd_worker(args: argparse.Namespace, config: Config) -> int:
 # ---- indexing -----------------------------------------------------------------------------------
 
 
+def open_index_backend(config: Config) -> Any:
+    """The configured index, Whoosh directory or PostgreSQL URL, as a context manager."""
+    from contextlib import closing
+
+    from indexer.backend import open_backend
+
+    return closing(open_backend(config.index_dir, config.index_read_urls))
+
+
 def cmd_index(args: argparse.Namespace, config: Config) -> int:
-    from indexer import index_articles
     from innosearch.recrawl import index_lock
 
     if args.from_jsonl:
         if args.rebuild:
             raise UserError("--rebuild rebuilds from the crawl store; it cannot take --from-jsonl")
         records = _read_jsonl(args.from_jsonl)
-        with index_lock(config.index_dir):
-            articles = (_article(r, n) for n, r in records)
-            summary = index_articles(config.index_dir, articles, _progress)
+        with index_lock(config.index_dir), open_index_backend(config) as index:
+            articles = ((_article(r, n), None, None, False) for n, r in records)
+            summary = index.write(articles, _progress)
         log.info(
             f"index: {summary.added} articles indexed in {summary.seconds:.1f} s "
             f"({summary.rate:.0f}/s); {summary.total} in {config.index_dir}",
@@ -297,7 +306,7 @@ def _iso_date(value: Any) -> str | None:
 
 
 def cmd_search(args: argparse.Namespace, config: Config) -> int:
-    from indexer import LiveIndex, SearchRequest, search
+    from indexer import SearchRequest
 
     filters = {
         name: values
@@ -307,11 +316,8 @@ def cmd_search(args: argparse.Namespace, config: Config) -> int:
     request = SearchRequest(
         q=args.query, filters=filters, sort=args.sort, per_page=args.limit, page=args.page
     )
-    index = LiveIndex(config.index_dir)
-    try:
-        result = search(index, request)
-    finally:
-        index.close()
+    with open_index_backend(config) as index:
+        result = index.search(request)
     if args.json:
         print(json.dumps(result, ensure_ascii=False))
         return 0
@@ -327,9 +333,8 @@ def cmd_search(args: argparse.Namespace, config: Config) -> int:
 
 
 def cmd_serve(args: argparse.Namespace, config: Config) -> int:
-    from indexer.write import open_index
-
-    open_index(config.index_dir).close()  # a clear error now rather than 503s later
+    with open_index_backend(config) as index:
+        index.doc_count()  # a clear error now rather than 503s later
     serve_index(config)
     return 0
 

@@ -63,7 +63,10 @@ SITE_LIMITS = {"max_depth": int, "max_pages": int, "delay": float}
 @dataclass
 class Config:
     data_dir: Path = Path("data")
-    index_dir: Path = Path("index")
+    # A directory (the embedded Whoosh index) or a `postgresql://` URL (the shared index).
+    index_dir: Path | str = Path("index")
+    # Read-replica URLs that searches on a PostgreSQL index spread over (writes stay on index_dir).
+    index_read_urls: list[str] = field(default_factory=list)
     host: str = "127.0.0.1"
     port: int = 8080
     threads: int = 8
@@ -79,7 +82,11 @@ class Config:
 # (dotted name, help). Defaults come from the dataclasses above, so they cannot drift.
 SETTINGS: list[tuple[str, str]] = [
     ("data_dir", "where the crawl store lives (SQLite and raw pages)"),
-    ("index_dir", "where the Whoosh index lives"),
+    ("index_dir", "the index: a directory (Whoosh) or a `postgresql://` URL (shared index)"),
+    (
+        "index_read_urls",
+        "read-replica `postgresql://` URLs that searches use (writes stay on index_dir)",
+    ),
     ("host", "address the web server binds to; keep 127.0.0.1 unless behind a proxy"),
     ("port", "port the web server listens on"),
     ("threads", "worker threads of the WSGI server"),
@@ -293,7 +300,8 @@ def _coerce(name: str, raw: Any, default: Any) -> Any:
                 return False
             raise ValueError(raw)
         if isinstance(default, Path):
-            return Path(str(raw))
+            text = str(raw)
+            return text if text.startswith(("postgresql://", "postgres://")) else Path(text)
         if isinstance(default, list):
             if isinstance(raw, str):
                 return [s for s in raw.split() if s]

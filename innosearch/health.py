@@ -144,6 +144,8 @@ def index_stats(
     from indexer import IndexAccessError, LiveIndex
     from indexer.write import index_location
 
+    if str(index_dir).startswith(("postgresql://", "postgres://")):
+        return _shared_index_stats(str(index_dir), live)
     now = time.time() if now is None else now
     path = Path(index_dir)
     out: dict[str, Any] = {"path": str(path), "exists": False, "documents": 0, "bytes": 0}
@@ -168,6 +170,31 @@ def index_stats(
     if commits:
         out["updated_at"] = now_iso(max(commits))
         out["age_hours"] = round((now - max(commits)) / 3600, 2)
+    return out
+
+
+def _shared_index_stats(url: str, index: Any = None) -> dict[str, Any]:
+    """Documents and generation of a PostgreSQL index (its size is the database's business)."""
+    from indexer import IndexAccessError
+    from indexer.postgres import PostgresIndex, where
+
+    out: dict[str, Any] = {
+        "path": where(url),
+        "backend": "postgresql",
+        "exists": False,
+        "documents": 0,
+        "bytes": 0,
+    }
+    opened = None
+    try:
+        if index is None:
+            index = opened = PostgresIndex(url, migrate_schema=False)
+        out.update(exists=True, documents=index.doc_count(), generation=index.generation())
+    except IndexAccessError:
+        pass
+    finally:
+        if opened is not None:
+            opened.close()
     return out
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import time
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -198,15 +199,22 @@ def update_index(config: Config, rebuild: bool) -> Any:
     """Brings the index up to date with the store (or rebuilds it), holding the index lock so
     two writers (say a recrawl and a maintainer's `--rebuild`) never interleave."""
     from crawler.store import CrawlStore
-    from indexer import index_from_store, rebuild_from_store
+    from indexer.backend import open_backend
 
     with index_lock(config.index_dir), CrawlStore(config.data_dir) as store:
-        build = rebuild_from_store if rebuild else index_from_store
-        return build(config.index_dir, store)
+        index = open_backend(config.index_dir, config.index_read_urls)
+        try:
+            build = index.rebuild_from_store if rebuild else index.index_from_store
+            return build(store)
+        finally:
+            index.close()
 
 
-def index_lock(index_dir: str | Path) -> RunLock:
-    """The lock every index write holds: a file inside the index directory."""
+def index_lock(index_dir: str | Path) -> AbstractContextManager[Any]:
+    """The lock every index write holds: a file inside the index directory. A PostgreSQL index
+    needs none: each write run is one transaction."""
+    if str(index_dir).startswith(("postgresql://", "postgres://")):
+        return nullcontext()
     return RunLock(Path(index_dir) / "write.lock", what="index write")
 
 

@@ -17,6 +17,7 @@ from flask.testing import FlaskClient
 
 from crawler.article import Article
 from indexer import index_articles
+from tests.pg_server import TEST_URL_ENV, PostgresMissing, Server, find_bindir, running
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -59,6 +60,21 @@ def app(built_index: Path) -> Iterator[Flask]:
 @pytest.fixture
 def client(app: Flask) -> FlaskClient:
     return app.test_client()
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[Server]:
+    """A throwaway PostgreSQL server on loopback (or INNOSEARCH_TEST_PG), for the shared-index
+    backend. Missing binaries skip the tests, except on CI, which must test both backends."""
+    if not os.environ.get(TEST_URL_ENV):
+        try:
+            find_bindir()
+        except PostgresMissing as e:
+            if os.environ.get("CI") == "true":
+                pytest.fail(f"CI must test the PostgreSQL backend: {e}")
+            pytest.skip(str(e))
+    with running() as server:
+        yield server
 
 
 class CLI:

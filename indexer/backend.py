@@ -1,0 +1,96 @@
+"""The two index backends behind one interface: an embedded Whoosh directory (the default) or a
+shared PostgreSQL database.
+
+`--index` (and `index_dir` / `INNOSEARCH_INDEX_DIR`) takes either a directory or a
+`postgresql://` URL; `open_backend` returns an object with the same methods for both, so the
+command line and the web app never ask which one they hold.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import Any, Protocol
+
+from indexer.live import LiveIndex
+from indexer.postgres import PostgresIndex, is_postgres_url
+from indexer.search import SearchRequest, export_rows, get_document, search, timeline
+from indexer.write import (
+    IndexSummary,
+    Progress,
+    _Item,
+    _write,
+    index_from_store,
+    rebuild_from_store,
+)
+
+
+class Backend(Protocol):
+    """What callers may do with an index, whichever engine holds it."""
+
+    def search(self, request: SearchRequest) -> dict[str, Any]: ...
+    def timeline(self, request: SearchRequest) -> dict[str, Any]: ...
+    def export_rows(
+        self, request: SearchRequest, limit: int | None = None
+    ) -> Iterator[dict[str, Any]]: ...
+    def get_document(self, doc_id: str) -> dict[str, Any] | None: ...
+    def doc_count(self) -> int: ...
+    def generation(self) -> int: ...
+    def write(self, items: Iterable[_Item], progress: Progress | None = None) -> IndexSummary: ...
+    def index_from_store(self, store: Any, progress: Progress | None = None) -> IndexSummary: ...
+    def rebuild_from_store(self, store: Any, progress: Progress | None = None) -> IndexSummary: ...
+    def close(self) -> None: ...
+
+
+class WhooshIndex:
+    """The embedded index in a directory: searches through a `LiveIndex` (one searcher per
+    thread, refreshed on each commit), writes through `indexer.write` (the one writer)."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.live = LiveIndex(self.path)
+
+    def search(self, request: SearchRequest) -> dict[str, Any]:
+        return search(self.live, request)
+
+    def timeline(self, request: SearchRequest) -> dict[str, Any]:
+        return timeline(self.live, request)
+
+    def export_rows(
+        self, request: SearchRequest, limit: int | None = None
+    ) -> Iterator[dict[str, Any]]:
+        return export_rows(self.live, request, limit)
+
+    def get_document(self, doc_id: str) -> dict[str, Any] | None:
+        return get_document(self.live, doc_id)
+
+    def doc_count(self) -> int:
+        return int(self.live.run(lambda s: s.doc_count()))
+
+    def generation(self) -> int:
+        return self.live.generation()
+
+    def write(self, items: Iterable[_Item], progress: Progress | None = None) -> IndexSummary:
+        return _write(self.path, items, progress)
+
+    def index_from_store(self, store: Any, progress: Progress | None = None) -> IndexSummary:
+        return index_from_store(self.path, store, progress)
+
+    def rebuild_from_store(self, store: Any, progress: Progress | None = None) -> IndexSummary:
+        return rebuild_from_store(self.path, store, progress)
+
+    def close(self) -> None:
+        self.live.close()
+
+
+def is_shared(target: str | Path) -> bool:
+    """Whether an `--index` value names the shared PostgreSQL index."""
+    return is_postgres_url(str(target))
+
+
+def open_backend(target: str | Path, read_urls: Sequence[str] = ()) -> WhooshIndex | PostgresIndex:
+    """The index at `target`: a `postgresql://` URL (searches on `read_urls` when given) or a
+    directory."""
+    if is_shared(target):
+        return PostgresIndex(str(target), read_urls)
+    return WhooshIndex(target)

@@ -1,0 +1,428 @@
+"""The PostgreSQL index on a real server: the behaviours test_search.py checks on Whoosh, plus
+writing (upserts, deletes, atomic runs, one writer), migrations, read replicas and errors.
+
+The server is a throwaway cluster on loopback (tests/pg_server.py), or the one named by
+INNOSEARCH_TEST_PG. Without PostgreSQL binaries the module skips, except on CI (CI=true),
+where it fails: CI must test both backends.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+
+import psycopg
+import pytest
+
+from crawler.article import Article
+from indexer.pg_schema import SCHEMA_VERSION, WRITE_LOCK, current_version, migrate
+from indexer.postgres import PostgresIndex, is_postgres_url
+from indexer.query import QueryError
+from indexer.search import SearchRequest
+from indexer.write import IndexAccessError
+from tests.conftest import fixture_articles
+from tests.pg_server import Server
+
+
+@pytest.fixture
+def fresh_url(pg_server: Server) -> str:
+    """A URL to a new empty database."""
+    return pg_server.url(pg_server.create_database())
+
+
+@pytest.fixture(scope="module")
+def index(pg_server: Server) -> Iterator[PostgresIndex]:
+    """The fixture articles, indexed once for the read-only tests."""
+    ix = PostgresIndex(pg_server.url(pg_server.create_database("fixtures")))
+    ix.write((a, None, None, False) for a in fixture_articles())
+    yield ix
+    ix.close()
+
+
+def ids(result: dict) -> list[str]:
+    return [r["id"] for r in result["results"]]
+
+
+def run(index: PostgresIndex, q: str = "", **kwargs: object) -> dict:
+    return index.search(SearchRequest(q=q, **kwargs))  # type: ignore[arg-type]
+
+
+def article(doc_id: str, title: str, text: str, url: str = "") -> Article:
+    return Article(url=url or f"https://a.example/{doc_id}", id=doc_id, title=title, text=text)
+
+
+def put(art: Article) -> tuple[Article, None, None, bool]:
+    """A write item that adds or replaces an article."""
+    return art, None, None, False
+
+
+def gone(art: Article) -> tuple[Article, None, None, bool]:
+    """A write item that deletes an article."""
+    return art, None, None, True
+
+
+# ---- the same behaviours as tests/indexer/test_search.py ----------------------------------------
+
+
+def test_words_find_ranked_results_with_highlighted_snippets(index: PostgresIndex) -> None:
+    result = run(index, "semiconductor")
+    assert set(ids(result)) == {"chips-nanjing", "xss"}
+    assert result["total"] == 2
+    scores = [r["score"] for r in result["results"]]
+    assert scores == sorted(scores, reverse=True) and scores[0] > 0
+    assert "<mark>" in result["results"][0]["snippet"]
+    top = result["results"][0]
+    assert top["url"] and top["site"] and top["title"]
+    assert set(result) >= {"query", "total", "page", "per_page", "results", "facets"}
+    assert set(top) >= {"id", "url", "title", "published", "year", "chains", "countries"}
+    assert set(top) >= {"site", "score", "snippet", "also"}
+
+
+def test_stemming_and_accent_folding(index: PostgresIndex) -> None:
+    assert set(ids(run(index, "semiconductors"))) == {"chips-nanjing", "xss"}
+    assert ids(run(index, "cafe")) == ["cafe-innovation"]
+    assert ids(run(index, "café")) == ["cafe-innovation"]
+
+
+def test_all_words_required_by_default_with_any_word_switch(index: PostgresIndex) -> None:
+    assert run(index, "vaccine hydrogen")["total"] == 0
+    assert set(ids(run(index, "vaccine hydrogen", any_word=True))) == {"vaccine", "nodate"}
+
+
+def test_query_language(index: PostgresIndex) -> None:
+    assert ids(run(index, '"innovation week"')) == ["cafe-innovation"]
+    assert ids(run(index, '"week innovation"')) == []  # a phrase keeps its order
+    assert ids(run(index, "title:vaccine")) == ["vaccine"]
+    assert set(ids(run(index, "vaccine OR hydrogen"))) == {"vaccine", "nodate"}
+    assert ids(run(index, "semiconductor NOT markup")) == ["chips-nanjing"]
+    assert ids(run(index, "semiconductor -markup")) == ["chips-nanjing"]
+    assert set(ids(run(index, "semicond*"))) == {"chips-nanjing", "xss"}
+    assert set(ids(run(index, "(vaccine OR hydrogen) AND trial"))) == {"vaccine"}
+
+
+def test_scopes_filter_by_facet_and_site(index: PostgresIndex) -> None:
+    assert ids(run(index, "chain:nev country:de")) == ["ev-batteries"]
+    assert ids(run(index, "battery year:2022")) == ["ev-batteries"]
+    assert ids(run(index, "site:health.example.net")) == ["vaccine"]
+    assert set(ids(run(index, "date:2021 OR date:[2022-01 TO 2022-06]"))) == {
+        "chips-nanjing",
+        "ev-batteries",
+    }
+    assert "vaccine" not in ids(run(index, "NOT chain:biomedicine", per_page=50))
+
+
+def test_empty_query_browses_everything_newest_first(index: PostgresIndex) -> None:
+    result = run(index, "", per_page=50)
+    assert result["total"] == 7
+    dated = [r["published"] for r in result["results"] if r["published"]]
+    assert dated == sorted(dated, reverse=True)
+    assert result["results"][-1]["id"] == "nodate"  # undated last
+    undated = next(r for r in result["results"] if r["id"] == "nodate")
+    assert undated["year"] is None and undated["published"] is None
+    assert sum(result["facets"]["year"].values()) == 6
+    assert run(index, "*")["total"] == 7
+
+
+def test_enrichment_reaches_the_index(index: PostgresIndex) -> None:
+    hit = run(index, "title:nanjing")["results"][0]
+    assert hit["year"] == 2021
+    assert "integrated-circuits" in hit["chains"]
+    assert "CN" in hit["countries"]
+
+
+def test_facet_values_of_one_facet_are_ored_and_counted_without_own_selection(
+    index: PostgresIndex,
+) -> None:
+    everything = run(index, "")["facets"]
+    chains = everything["chain"]
+    assert {"integrated-circuits", "nev"} <= set(chains)
+    assert list(everything["year"]) == sorted(everything["year"], reverse=True)
+    one = run(index, "", filters={"chain": ["integrated-circuits"]})
+    assert one["total"] == chains["integrated-circuits"]
+    assert one["facets"]["chain"] == chains
+    both = run(index, "", filters={"chain": ["integrated-circuits", "nev"]}, per_page=50)
+    ic_ids = set(ids(run(index, "", filters={"chain": ["integrated-circuits"]}, per_page=50)))
+    nev_ids = set(ids(run(index, "", filters={"chain": ["nev"]}, per_page=50)))
+    assert set(ids(both)) == ic_ids | nev_ids
+
+
+def test_different_facets_are_anded(index: PostgresIndex) -> None:
+    result = run(index, "", filters={"chain": ["nev"], "country": ["DE"]})
+    assert ids(result) == ["ev-batteries"]
+    assert result["facets"]["year"] == {"2022": 1}
+    nev = run(index, "", filters={"chain": ["nev"]})
+    assert result["facets"]["country"] == nev["facets"]["country"]
+
+
+def test_facets_follow_the_query(index: PostgresIndex) -> None:
+    result = run(index, "semiconductor")
+    assert sum(result["facets"]["year"].values()) == 2
+    assert result["facets"]["chain"]["integrated-circuits"] == 2
+
+
+def test_country_and_year_filters_are_case_and_type_tolerant(index: PostgresIndex) -> None:
+    assert ids(run(index, "", filters={"country": ["de"]})) == ["ev-batteries"]
+    assert ids(run(index, "", filters={"year": ["2020"]})) == ["vaccine"]
+    assert run(index, "", filters={"year": ["1999"]})["total"] == 0
+    assert run(index, "", filters={"year": ["nineteen"]})["total"] == 0
+
+
+def test_date_range_and_sort_by_date(index: PostgresIndex) -> None:
+    result = run(index, "", date_from=date(2021, 1, 1), date_to=date(2022, 12, 31))
+    assert set(ids(result)) == {"chips-nanjing", "ev-batteries"}
+    by_date = run(index, "semiconductor", sort="date")
+    assert ids(by_date) == ["xss", "chips-nanjing"]
+
+
+def test_paging(index: PostgresIndex) -> None:
+    first = run(index, "", per_page=3, page=1)
+    second = run(index, "", per_page=3, page=2)
+    third = run(index, "", per_page=3, page=3)
+    assert len(first["results"]) == 3 and len(third["results"]) == 1
+    assert not set(ids(first)) & set(ids(second))
+    assert len(set(ids(first)) | set(ids(second)) | set(ids(third))) == 7
+    beyond = run(index, "", per_page=3, page=9)
+    assert beyond["results"] == [] and beyond["total"] == 7
+
+
+def test_snippets_escape_crawled_markup(index: PostgresIndex) -> None:
+    hit = next(r for r in run(index, "markup")["results"] if r["id"] == "xss")
+    assert "<img" not in hit["snippet"] and "&gt;" in hit["snippet"]
+    assert hit["snippet"].replace("<mark>", "").replace("</mark>", "").count("<") == 0
+    browsed = next(r for r in run(index, "", per_page=50)["results"] if r["id"] == "xss")
+    assert "<img" not in browsed["snippet"] and "&lt;img" in browsed["snippet"]
+
+
+def test_timeline_counts_stories_per_period(index: PostgresIndex) -> None:
+    result = run(index, "", timeline=True, interval="year")
+    timeline = result["timeline"]
+    assert timeline["interval"] == "year" and timeline["undated"] == 1
+    assert {"period": "2021", "count": 1} in timeline["counts"]
+    assert sum(c["count"] for c in timeline["counts"]) == 6
+
+
+@pytest.mark.parametrize(
+    "q",
+    [
+        '"unclosed phrase',
+        "(chips",
+        "chips)",
+        "AND",
+        "OR chips",
+        "chips NOT",
+        "a*",
+        "x" * 2000,
+        "chips\x00",
+        "the of",
+        "wom?n",
+        "date:2021-13",
+        "year:recent",
+    ],
+)
+def test_bad_queries_explain_themselves(index: PostgresIndex, q: str) -> None:
+    with pytest.raises(QueryError) as e:
+        run(index, q)
+    assert len(str(e.value)) > 10
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"sort": "random"},
+        {"page": 0},
+        {"per_page": 1000},
+        {"filters": {"colour": ["red"]}},
+        {"date_from": date(2022, 1, 1), "date_to": date(2021, 1, 1)},
+    ],
+)
+def test_bad_parameters_are_refused(index: PostgresIndex, kwargs: dict) -> None:
+    with pytest.raises(QueryError):
+        run(index, "chips", **kwargs)
+
+
+def test_awkward_input_is_searched_literally(index: PostgresIndex) -> None:
+    for q in ["it's", "o'brien \\ 'x' & | ! <->", "C++ ::", "title:", "foo:bar", "chip's*"]:
+        run(index, q + " chip")  # no SQL or tsquery error reaches the caller
+    with pytest.raises(QueryError):
+        run(index, ":* chip")
+
+
+def test_get_document_and_counts(index: PostgresIndex) -> None:
+    doc = index.get_document("vaccine")
+    assert doc is not None
+    assert doc["title"].startswith("Biotech") and "mRNA" in doc["text"]
+    assert doc["year"] == 2020 and doc["countries"] == ["GB"] and doc["chains"]
+    assert index.get_document("nope") is None
+    assert index.doc_count() == 7
+    assert is_postgres_url("postgresql://h/db") and not is_postgres_url("index")
+
+
+# ---- writing -------------------------------------------------------------------------------------
+
+
+def test_updates_replace_by_id_and_gone_deletes(fresh_url: str) -> None:
+    with PostgresIndex(fresh_url) as ix:
+        first = article("one", "Graphene sheets", "graphene")
+        summary = ix.write([(first, None, None, False)])
+        assert (summary.added, summary.total) == (1, 1)
+        generation = ix.generation()
+        assert ids(run(ix, "graphene")) == ["one"]
+        changed = article("one", "Carbon fibre", "fibre")
+        other = Article(url="https://a.example/2", text="graphene")
+        ix.write([(changed, "2024-01-01T00:00:00Z", 200, False), (other, None, None, False)])
+        assert ix.generation() == generation + 1
+        assert run(ix, "")["total"] == 2
+        assert ids(run(ix, "title:carbon")) == ["one"]
+        assert run(ix, "graphene")["total"] == 1
+        doc = ix.get_document("one")
+        assert doc is not None and doc["http_status"] == 200
+        summary = ix.write([gone(changed), gone(article("ghost", "", ""))])
+        assert (summary.removed, summary.total) == (1, 1)
+        assert ix.get_document("one") is None
+
+
+def test_title_matches_rank_above_text_matches(fresh_url: str) -> None:
+    body = "A report on materials for batteries mentions graphene once among other things."
+    with PostgresIndex(fresh_url) as ix:
+        ix.write(
+            [
+                put(article("text", "Materials report", body)),
+                put(article("title", "Graphene", body)),
+            ]
+        )
+        result = run(ix, "graphene")
+        assert ids(result) == ["title", "text"]
+        assert result["results"][0]["score"] > result["results"][1]["score"] > 0
+
+
+def test_a_failed_run_leaves_the_last_committed_state(fresh_url: str) -> None:
+    with PostgresIndex(fresh_url) as ix:
+        ix.write([put(article("kept", "Hydrogen", "hydrogen"))], store_seq=5)
+        generation = ix.generation()
+
+        def crashing() -> Iterator[tuple[Article, None, None, bool]]:
+            yield article("new", "Hydrogen too", "hydrogen"), None, None, False
+            yield article("kept", "", ""), None, None, True
+            raise RuntimeError("the crawl store went away")
+
+        with pytest.raises(RuntimeError):
+            ix.write(crashing(), store_seq=9)
+        assert ids(run(ix, "hydrogen")) == ["kept"]
+        assert ix.generation() == generation and ix.store_seq() == 5
+
+
+def test_one_writer_at_a_time(fresh_url: str) -> None:
+    with PostgresIndex(fresh_url) as ix, psycopg.connect(fresh_url, autocommit=True) as other:
+        other.execute("SELECT pg_advisory_lock(%s)", (WRITE_LOCK,))
+        with pytest.raises(IndexAccessError, match="another process"):
+            ix.write([put(article("a", "A", "a"))])
+        other.execute("SELECT pg_advisory_unlock(%s)", (WRITE_LOCK,))
+        assert ix.write([put(article("a", "A", "a"))]).total == 1
+
+
+def test_near_duplicates_are_one_story_with_the_copies_listed(fresh_url: str) -> None:
+    story = (
+        "The science park in Hefei opened a quantum computing laboratory on Monday with three "
+        "universities and a state fund, and officials said the laboratory would train two "
+        "hundred engineers a year for chip and sensor makers in the province."
+    )
+    copies = [
+        article("orig", "Hefei opens quantum lab", story, "https://one.example/q"),
+        article("copy", "Quantum lab in Hefei", story + " By staff.", "https://two.example/q"),
+    ]
+    with PostgresIndex(fresh_url) as ix:
+        ix.write([put(copies[0])])
+        ix.write([put(copies[1])])  # a later run still finds the first copy
+        late = article("late", "Hefei quantum", story, "https://three.example/q")
+        ix.write([put(late), put(article("other", "Quantum sensors", "quantum sensors " * 20))])
+        result = run(ix, "quantum")
+        assert result["total"] == 2
+        hit = next(r for r in result["results"] if r["id"] == "orig")
+        assert sorted(a["id"] for a in hit["also"]) == ["copy", "late"]
+        assert {a["site"] for a in hit["also"]} == {"two.example", "three.example"}
+        # A copy still shows when a filter leaves only it, and counts once in the facets.
+        only_copy = run(ix, "site:two.example")
+        assert ids(only_copy) == ["copy"]
+        assert sum(run(ix, "hefei")["facets"]["country"].values()) <= 1
+
+
+def test_index_from_store_takes_only_changes(fresh_url: str) -> None:
+    class Stored:
+        def __init__(self, seq: int, art: Article, gone: bool = False) -> None:
+            self.seq, self.article, self.gone = seq, art, gone
+            self.fetched_at, self.http_status = "2024-01-01T00:00:00Z", 200
+
+    class Store:
+        def __init__(self) -> None:
+            self.rows = [
+                Stored(1, article("a", "Li", "lithium")),
+                Stored(2, article("b", "Na", "x")),
+            ]
+
+        def max_seq(self) -> int:
+            return max(r.seq for r in self.rows)
+
+        def articles_since(self, seq: int) -> Iterator[Stored]:
+            return iter([r for r in self.rows if r.seq > seq])
+
+    store = Store()
+    with PostgresIndex(fresh_url) as ix:
+        assert ix.index_from_store(store).added == 2 and ix.store_seq() == 2
+        store.rows[0] = Stored(3, article("a", "", ""), gone=True)  # one row per article
+        summary = ix.index_from_store(store)
+        assert (summary.added, summary.removed, summary.total) == (0, 1, 1)
+        assert ix.rebuild_from_store(store).total == 1
+
+
+# ---- schema, replicas, errors --------------------------------------------------------------------
+
+
+def test_an_older_schema_is_migrated_when_opened(fresh_url: str) -> None:
+    with psycopg.connect(fresh_url, autocommit=True) as conn:
+        migrate(conn, target=1)  # the first release's schema: no accent folding
+        conn.execute(
+            "INSERT INTO documents (id, url, site, title, body, dup) "
+            "VALUES ('c', 'https://a.example/c', 'a.example', 'Un café', 'Le café', 'c')"
+        )
+        found = conn.execute("SELECT count(*) FROM documents WHERE tsv @@ 'cafe'::tsquery")
+        assert found.fetchone() == (0,)
+    with pytest.raises(IndexAccessError, match="schema version 1"):
+        PostgresIndex(fresh_url, migrate_schema=False)
+    with PostgresIndex(fresh_url) as ix:
+        assert ids(run(ix, "cafe")) == ["c"]
+    with psycopg.connect(fresh_url, autocommit=True) as conn:
+        assert current_version(conn) == SCHEMA_VERSION
+        assert migrate(conn) == (SCHEMA_VERSION, SCHEMA_VERSION)  # opening again changes nothing
+        conn.execute("UPDATE schema_version SET version = 99")
+    with pytest.raises(IndexAccessError, match="newer"):
+        PostgresIndex(fresh_url)
+
+
+def test_searches_go_round_robin_to_the_read_urls(pg_server: Server) -> None:
+    dbname = pg_server.create_database("replica")
+    primary = pg_server.url(dbname)
+    replicas = [pg_server.url(dbname, application_name=f"replica-{n}") for n in "ab"]
+    with PostgresIndex(primary, read_urls=replicas) as ix:
+        ix.write([put(article("h", "Hydrogen", "hydrogen"))])
+        for _ in range(4):
+            assert ids(run(ix, "hydrogen")) == ["h"]
+        with psycopg.connect(primary, autocommit=True) as conn:
+            sessions = conn.execute(
+                "SELECT application_name, query FROM pg_stat_activity WHERE datname = %s",
+                (dbname,),
+            ).fetchall()
+            searched = {name for name, query in sessions if "ts_rank_cd" in query}
+            assert searched == {"replica-a", "replica-b"}
+            # Search sessions are read-only: a replica would refuse writes anyway.
+            read_only = pytest.raises(psycopg.errors.ReadOnlySqlTransaction)
+            with read_only, ix._reader() as reader:
+                reader.execute("DELETE FROM documents")
+        assert ix.doc_count() == 1
+
+
+def test_connection_problems_are_one_line_without_the_password() -> None:
+    with pytest.raises(IndexAccessError) as e:
+        PostgresIndex("postgresql://someone:hunter2@127.0.0.1:1/innosearch")
+    message = str(e.value)
+    assert "127.0.0.1:1/innosearch" in message and "hunter2" not in message
+    assert "\n" not in message

@@ -50,7 +50,7 @@ from crawler.fetch import (
 from crawler.robots import RobotsCache
 from crawler.settings import CrawlSettings
 from crawler.sitemap import decompress, parse_sitemap
-from crawler.store import CrawlStore, FrontierItem, PageState, Run
+from crawler.store import CrawlStore, FrontierItem, FrontierKind, PageState, Run
 from crawler.urls import Scope, host_key, looks_like_binary, normalize_url
 
 __all__ = [
@@ -568,9 +568,7 @@ class _Crawl:
 
         final_url = normalize_url(result.final_url) or url
         if final_url != url:
-            # The redirect target has been fetched now; do not queue it again.
-            store.enqueue(final_url, depth=item.depth, host=host_key(final_url), kind=item.kind)
-            store.mark(final_url, "done", f"fetched via {url}")
+            self._fetched_via(final_url, item)
 
         if result.not_modified and previous is not None:
             summary.not_modified += 1
@@ -688,7 +686,7 @@ class _Crawl:
         doc_url = article.canonical_url or article.url
         state.article_id = article.id
         if doc_url != article.url and doc_url in self.scope:
-            self.store.enqueue(doc_url, depth=item.depth, host=host_key(doc_url))
+            self._enqueue(doc_url, depth=item.depth)
         written = store_article(
             self.store, article, fetched_at=result.fetched_at, http_status=result.status
         )
@@ -722,7 +720,7 @@ class _Crawl:
         for feed in page.feeds:
             url = normalize_url(feed)
             if url is not None and url in self.scope:
-                self.store.enqueue(url, depth=item.depth + 1, host=host_key(url), kind="sitemap")
+                self._enqueue(url, depth=item.depth + 1, kind="sitemap")
 
     def _discover_sitemap(self, item: FrontierItem, base: str, body: bytes) -> None:
         """A sitemap, sitemap index or feed: feeds go to feedparser, sitemaps to our parser."""
@@ -738,7 +736,7 @@ class _Crawl:
             url = normalize_url(child.loc)
             # Index nesting is one level in the protocol; depth keeps a loop of indexes finite.
             if url is not None and self.scope.covers_host(url) and item.depth < 2:
-                self.store.enqueue(url, depth=item.depth + 1, host=host_key(url), kind="sitemap")
+                self._enqueue(url, depth=item.depth + 1, kind="sitemap")
         if item.depth + 1 > self.settings.max_depth:
             return
         for entry in sitemap.urls:
@@ -748,4 +746,17 @@ class _Crawl:
         url = normalize_url(link) if link else None
         if url is None or url not in self.scope or looks_like_binary(url):
             return
-        self.store.enqueue(url, depth=depth, host=host_key(url), lastmod=lastmod)
+        self._enqueue(url, depth=depth, lastmod=lastmod)
+
+    # -- the frontier (overridden by the distributed worker, crawler.worker) ------------------
+
+    def _enqueue(
+        self, url: str, *, depth: int, kind: FrontierKind = "page", lastmod: str | None = None
+    ) -> None:
+        """Queues a normalised, in-scope URL (the frontier skips one it has seen)."""
+        self.store.enqueue(url, depth=depth, host=host_key(url), kind=kind, lastmod=lastmod)
+
+    def _fetched_via(self, final_url: str, item: FrontierItem) -> None:
+        """A redirect target fetched on behalf of ``item``: recorded so it is not queued again."""
+        self.store.enqueue(final_url, depth=item.depth, host=host_key(final_url), kind=item.kind)
+        self.store.mark(final_url, "done", f"fetched via {item.url}")

@@ -11,7 +11,9 @@ import gzip
 import json
 import logging
 import os
+import signal
 import sys
+import threading
 import time
 from collections.abc import Iterator, Sequence
 from datetime import date
@@ -83,11 +85,11 @@ def _apply_flags(config: Config, args: argparse.Namespace) -> None:
 
 
 def cmd_crawl(args: argparse.Namespace, config: Config) -> int:
-    if args.queue:
-        raise UserError("the shared Redis frontier (--queue) is not available yet")
     for url in args.urls:
         if not url.startswith(("http://", "https://")):
             raise UserError(f"not an http(s) URL: {url!r}")
+    if args.queue:
+        return _seed_frontier(args.queue, args.urls, config)
     summary = crawl_into_store(args.urls, config)
     return 1 if summary.pages_fetched == 0 and summary.errors else 0
 
@@ -192,8 +194,68 @@ def cmd_config(args: argparse.Namespace, config: Config) -> int:
     return 0
 
 
+def _seed_frontier(queue: str, urls: list[str], config: Config) -> int:
+    """`crawl --queue`: puts the seeds on the shared Redis frontier for `innosearch worker`s."""
+    import redis
+
+    from crawler.frontier import seed
+
+    try:
+        added = seed(queue, urls, config.crawl)
+    except ValueError as e:
+        raise UserError(str(e)) from None
+    except redis.RedisError as e:
+        raise UserError(f"cannot reach the queue {queue}: {e}") from None
+    log.info(f"crawl: {added} URLs queued on {queue}; start `innosearch worker --queue {queue}`")
+    return 0
+
+
+WORKER_WRITE_WAIT = 120.0  # seconds a worker waits for its turn to write before giving up
+
+
 def cmd_worker(args: argparse.Namespace, config: Config) -> int:
-    raise UserError("scale-out crawl workers (Redis frontier) are not available yet")
+    """A crawl worker on the shared frontier: fetches politely (per-host times live in Redis),
+    keeps raw pages in its own --data, and writes articles to the shared --index."""
+    import redis
+
+    from crawler.worker import run_worker
+    from indexer import IndexAccessError
+    from innosearch.lock import LockedError
+    from innosearch.recrawl import index_lock
+
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+
+    with open_index_backend(config) as index:
+
+        def sink(items: list[Any]) -> None:
+            # Workers share one index, which takes one writer at a time (a file lock for a
+            # Whoosh directory, an advisory lock in PostgreSQL): take turns, for a while.
+            deadline = time.monotonic() + WORKER_WRITE_WAIT
+            while True:
+                try:
+                    with index_lock(config.index_dir):
+                        index.write(items)
+                        return
+                except (LockedError, IndexAccessError):
+                    if time.monotonic() > deadline:
+                        raise
+                    time.sleep(0.2)
+
+        try:
+            summary = run_worker(
+                args.queue, config.crawl, config.data_dir, sink, burst=args.burst, stop=stop
+            )
+        except ValueError as e:
+            raise UserError(str(e)) from None
+        except redis.RedisError as e:
+            raise UserError(f"cannot reach the queue {args.queue}: {e}") from None
+    log.info(
+        f"worker: {summary.urls} URLs, {summary.articles} articles, {summary.gone} gone "
+        f"in {summary.seconds:.1f} s ({summary.stopped or 'stopped'})",
+        extra={"event": "worker", **summary.to_dict()},
+    )
+    return 0
 
 
 # ---- indexing -----------------------------------------------------------------------------------

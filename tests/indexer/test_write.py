@@ -1,0 +1,104 @@
+"""Writing the index: a bulk build (parallel sub-writers) gives the same index as one writer."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from whoosh import index as whoosh_index
+
+from crawler.article import Article
+from indexer import LiveIndex, SearchRequest, index_articles, search
+from indexer import write as write_module
+from indexer.write import index_location
+from tests.conftest import fixture_articles
+
+
+def _many(n: int) -> list[Article]:
+    """`n` distinct articles: the fixtures repeated under new ids."""
+    base = fixture_articles()
+    out = []
+    for i in range(n):
+        a = base[i % len(base)]
+        out.append(
+            Article.from_dict({**a.to_dict(), "id": f"{a.id}-{i}", "url": f"{a.url}?copy={i}"})
+        )
+    return out
+
+
+@pytest.fixture
+def small_bulk(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Makes a run of a few articles count as a bulk build, in batches for every sub-writer."""
+    monkeypatch.setattr(write_module, "BULK_MIN", 5)
+    monkeypatch.setitem(write_module._BULK_WRITER, "batchsize", 4)
+
+
+def _everything(path: Path) -> dict:
+    live = LiveIndex(path)
+    try:
+        return search(live, SearchRequest(q="", per_page=100))
+    finally:
+        live.close()
+
+
+def _segments(path: Path) -> int:
+    ix = whoosh_index.open_dir(index_location(path))
+    try:
+        return len(ix._segments())
+    finally:
+        ix.close()
+
+
+def test_bulk_build_gives_the_same_documents_and_facets(tmp_path: Path, small_bulk: None) -> None:
+    articles = _many(30)
+    bulk = index_articles(tmp_path / "bulk", articles)
+    write_module.BULK_MIN = 10_000  # the same articles through one writer
+    single = index_articles(tmp_path / "single", articles)
+    assert bulk.added == single.added == 30 and bulk.total == single.total == 30
+    assert _segments(tmp_path / "bulk") > 1 and _segments(tmp_path / "single") == 1
+    a, b = _everything(tmp_path / "bulk"), _everything(tmp_path / "single")
+    assert a["total"] == b["total"]
+    assert a["facets"] == b["facets"]
+    assert sorted(r["id"] for r in a["results"]) == sorted(r["id"] for r in b["results"])
+
+
+def test_bulk_build_is_searchable_with_phrases_and_snippets(
+    tmp_path: Path, small_bulk: None
+) -> None:
+    index_articles(tmp_path / "ix", _many(30))
+    live = LiveIndex(tmp_path / "ix")
+    try:
+        words = search(live, SearchRequest(q="semiconductor"))
+        phrase = search(live, SearchRequest(q='"innovation week"'))
+    finally:
+        live.close()
+    assert words["total"] > 0 and "<mark>" in words["results"][0]["snippet"]
+    assert phrase["total"] > 0
+
+
+def test_rerun_after_a_bulk_build_replaces_by_id(tmp_path: Path, small_bulk: None) -> None:
+    articles = _many(30)
+    index_articles(tmp_path / "ix", articles)
+    changed = [Article.from_dict({**a.to_dict(), "title": "Updated " + a.title}) for a in articles]
+    again = index_articles(tmp_path / "ix", changed)  # not empty any more: one writer, updates
+    assert again.added == 30 and again.total == 30
+    titles = {r["title"] for r in _everything(tmp_path / "ix")["results"]}
+    assert titles and all(t.startswith("Updated ") for t in titles)
+
+
+def test_small_runs_keep_one_writer(tmp_path: Path) -> None:
+    summary = index_articles(tmp_path / "ix", fixture_articles())
+    assert summary.added == summary.total == len(fixture_articles())
+    assert _segments(tmp_path / "ix") == 1
+
+
+def test_bulk_decision_keeps_every_item(small_bulk: None) -> None:
+    class Empty:
+        def doc_count_all(self) -> int:
+            return 0
+
+    for n, expected in ((7, True), (3, False)):
+        items: Iterator = ((a, None, None, False) for a in _many(n))
+        kept, bulk = write_module._bulk(Empty(), items)  # type: ignore[arg-type]
+        assert [a.id for a, *_ in kept] == [a.id for a in _many(n)] and bulk is expected

@@ -76,13 +76,16 @@ def _merge_repeats(node: query.Query) -> query.Query:
     if not isinstance(node, query.And | query.Or):
         return node
     merged: list[query.Query] = []
+    unboosted: list[query.Query] = []  # merged[i] at boost 1, made once: copies are deep
     for child in (_merge_repeats(c) for c in node.subqueries):
-        for i, kept in enumerate(merged):
-            if kept.with_boost(1.0) == child.with_boost(1.0):
-                merged[i] = kept.with_boost(kept.boost + child.boost)
+        plain = child.with_boost(1.0)
+        for i, kept in enumerate(unboosted):
+            if kept == plain:
+                merged[i] = merged[i].with_boost(merged[i].boost + child.boost)
                 break
         else:
             merged.append(child)
+            unboosted.append(plain)
     node.subqueries = merged
     return node
 

@@ -1,5 +1,6 @@
 """The whole pipeline: the bundled sample site served on loopback, crawled with the real crawler,
-indexed, and searched through the Flask app and the command line."""
+indexed, and searched through the Flask app and the command line; once with the embedded Whoosh
+index and once with the shared PostgreSQL index, the same tests for both."""
 
 from __future__ import annotations
 
@@ -15,19 +16,29 @@ from tests.conftest import CLI
 from web import create_app, get_index
 
 
-@pytest.fixture(scope="module")
-def crawled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[object, Path, Path]]:
-    """Crawls the sample site once for the module: (site, data dir, index dir)."""
+def new_index(postgres: bool, request: pytest.FixtureRequest, folder: Path) -> str:
+    """A new, empty index of one backend: a PostgreSQL database or a directory."""
+    if postgres:
+        server = request.getfixturevalue("pg_server")
+        return str(server.url(server.create_database("e2e")))
+    return str(folder / "index")
+
+
+@pytest.fixture(scope="module", params=["whoosh", "postgres"])
+def crawled(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[object, Path, str]]:
+    """Crawls the sample site once per backend: (site, data dir, index target)."""
     from innosearch.cli import main
 
     root = tmp_path_factory.mktemp("e2e")
-    data, index = root / "data", root / "index"
+    data, index = root / "data", new_index(request.param == "postgres", request, root)
     env = {"INNOSEARCH_CRAWL_ALLOW_LOCAL": "1", "INNOSEARCH_CRAWL_DELAY": "0"}
     with pytest.MonkeyPatch.context() as mp, serve() as site:
         for name, value in env.items():
             mp.setenv(name, value)
         assert main(["crawl", site.url, "--data", str(data)]) == 0
-        assert main(["index", "--data", str(data), "--index", str(index)]) == 0
+        assert main(["index", "--data", str(data), "--index", index]) == 0
         yield site, data, index
 
 
@@ -103,25 +114,22 @@ def test_second_crawl_is_incremental(crawled, cli: CLI, monkeypatch: pytest.Monk
     assert stats["store"]["articles"] == len(site.articles)
 
 
-def test_syndicated_copies_on_the_site_share_a_duplicate_group(crawled) -> None:
-    from whoosh import index as whoosh_index
-
-    from indexer.write import index_location
-
-    site, _data, index = crawled
-    ix = whoosh_index.open_dir(index_location(index))
-    try:
-        with ix.searcher() as searcher:
-            by_title = {d["title"]: d["dup"] for d in searcher.all_stored_fields()}
-    finally:
-        ix.close()
-    copies = [a["title"] for a in site.articles if a["slug"].startswith("rare-earth-separation")]
-    assert len(copies) == 2 and by_title[copies[0]] == by_title[copies[1]]
-    assert len(set(by_title.values())) == len(by_title) - 1  # no other article is grouped
+def test_syndicated_copies_on_the_site_share_a_duplicate_group(crawled, client) -> None:
+    site = crawled[0]
+    copies = [a for a in site.articles if a["slug"].startswith("rare-earth-separation")]
+    assert len(copies) == 2
+    body = client.get("/api/search?q=rare earth separation acid&per_page=100").get_json()
+    shown = [r for r in body["results"] if r["url"] in {site.article_url(a) for a in copies}]
+    assert len(shown) == 1  # one story, with the other copy under "also published by"
+    assert [a["url"] for a in shown[0]["also"]] == [
+        site.article_url(a) for a in copies if site.article_url(a) != shown[0]["url"]
+    ]
+    everything = client.get("/api/search?per_page=100").get_json()["results"]
+    assert sum(len(r["also"]) for r in everything) == 1  # no other article is grouped
 
 
 def test_edited_taxonomy_reaches_the_index_by_rebuild_without_a_recrawl(
-    crawled, cli: CLI, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    crawled, cli: CLI, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request
 ) -> None:
     import re
 
@@ -137,13 +145,13 @@ def test_edited_taxonomy_reaches_the_index_by_rebuild_without_a_recrawl(
     (tmp_path / "chains.toml").write_text(edited, encoding="utf-8")
     monkeypatch.setenv("INNOSEARCH_TAXONOMY_DIR", str(tmp_path))
     requests_before = len(site.requests)
-    rebuilt = tmp_path / "index"
-    code, _out, err = cli("index", "--rebuild", "--data", str(data), "--index", str(rebuilt))
+    rebuilt = new_index(index.startswith("postgresql://"), request, tmp_path)
+    code, _out, err = cli("index", "--rebuild", "--data", str(data), "--index", rebuilt)
     assert code == 0, err
     assert len(site.requests) == requests_before  # nothing was fetched again
 
-    def chain_facet(path: Path) -> dict[str, int]:
-        out = cli("search", "", "--index", str(path), "--json")[1]
+    def chain_facet(target: str) -> dict[str, int]:
+        out = cli("search", "", "--index", target, "--json")[1]
         return json.loads(out)["facets"]["chain"]
 
     assert chain_facet(index).get("integrated-circuits", 0) > 0

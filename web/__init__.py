@@ -5,12 +5,14 @@ The app only reads the index; the command line is the one writer.
 
 from __future__ import annotations
 
-from pathlib import Path
+import threading
 from typing import Any
 
 from flask import Flask
 
-from indexer import LiveIndex
+from indexer.backend import Backend, open_backend
+
+_opening = threading.Lock()
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
@@ -19,10 +21,16 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config.from_mapping(INDEX_DIR="index", JSON_SORT_KEYS=False)
     if config:
         app.config.from_mapping(config)
+    if not app.testing:
+        app.debug = False  # FLASK_DEBUG in the environment must not reach a served app
     app.json.sort_keys = False
-    app.extensions["innosearch.index"] = LiveIndex(Path(app.config["INDEX_DIR"]))
+    # One index per app, Whoosh directory or PostgreSQL URL, opened lazily (see get_index).
+    app.extensions["innosearch.index"] = None
 
-    from web import api, errors, pages, stats
+    from web import api, errors, limits, pages, ratelimit, stats
+
+    limits.init_app(app)
+    ratelimit.init_app(app)
 
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
@@ -31,6 +39,16 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     return app
 
 
-def get_index(app: Flask) -> LiveIndex:
-    index: LiveIndex = app.extensions["innosearch.index"]
+def get_index(app: Flask) -> Backend:
+    """The app's index. Opened at the first request rather than in the factory, so a database
+    that is down when the server starts answers 503 until it is up, instead of no server."""
+    index: Backend | None = app.extensions["innosearch.index"]
+    if index is None:
+        with _opening:
+            index = app.extensions["innosearch.index"]
+            if index is None:
+                index = open_backend(
+                    app.config["INDEX_DIR"], app.config.get("INDEX_READ_URLS") or ()
+                )
+                app.extensions["innosearch.index"] = index
     return index

@@ -16,8 +16,6 @@ from typing import Any
 from flask import Blueprint, Response, current_app, jsonify, request, stream_with_context
 from flask.typing import ResponseReturnValue
 
-from indexer import search
-from indexer.search import export_rows, timeline
 from web import get_index
 from web.openapi import openapi
 from web.params import search_request
@@ -29,19 +27,19 @@ EXPORT_COLUMNS = ("id", "url", "title", "published", "year", "chains", "countrie
 
 @bp.get("/api/search")
 def api_search() -> ResponseReturnValue:
-    result = search(get_index(current_app), search_request(request.args))
+    result = get_index(current_app).search(search_request(request.args))
     return jsonify(result)
 
 
 @bp.get("/api/timeline")
 def api_timeline() -> ResponseReturnValue:
     """Matching stories per month or year: the page's attention chart as data."""
-    return jsonify(timeline(get_index(current_app), search_request(request.args)))
+    return jsonify(get_index(current_app).timeline(search_request(request.args)))
 
 
 @bp.get("/api/timeline.csv")
 def api_timeline_csv() -> ResponseReturnValue:
-    data = timeline(get_index(current_app), search_request(request.args))
+    data = get_index(current_app).timeline(search_request(request.args))
     rows = [(c["period"], c["count"]) for c in data["counts"]]
     if data["undated"]:
         rows.append(("undated", data["undated"]))
@@ -85,13 +83,13 @@ def api_openapi() -> ResponseReturnValue:
 def healthz() -> ResponseReturnValue:
     """200 when the index can be searched (a load balancer's question), 503 otherwise."""
     index = get_index(current_app)
-    docs = index.run(lambda s: s.doc_count())
+    docs = index.doc_count()
     return jsonify({"status": "ok", "documents": docs, "generation": index.generation()})
 
 
 def _export(args: Any) -> Iterator[dict[str, Any]]:
     """The rows of an export; the query is checked (and a 400 raised) before streaming starts."""
-    rows = export_rows(get_index(current_app), search_request(args))
+    rows = get_index(current_app).export_rows(search_request(args))
     first = next(rows, None)
     if first is None:
         return iter(())

@@ -31,7 +31,7 @@ SECURITY_HEADERS = {
 def init_app(app: Flask) -> None:
     app.register_error_handler(QueryError, lambda e: _error(400, str(e), e.fix))
     app.register_error_handler(IndexAccessError, lambda e: _error(503, str(e)))
-    app.register_error_handler(HTTPException, lambda e: _error(e.code or 500, e.description))
+    app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _unexpected)
     app.after_request(_secure)
 
@@ -51,6 +51,14 @@ def _error(status: int, message: str, fix: str | None = None) -> tuple[Response 
         fix_url = url_for("pages.search_page") + "?" + urlencode([("q", fix), *args])
     page = render_template("error.html", status=status, message=message, fix=fix, fix_url=fix_url)
     return page, status
+
+
+def _http_error(error: HTTPException) -> tuple[Response | str, int, list[tuple[str, str]]]:
+    """Werkzeug's errors in our format, keeping the headers that say what to do next
+    (`Allow` on a 405, `Retry-After` on a 429 or 503) as RFC 9110 asks."""
+    body, status = _error(error.code or 500, error.description or "")
+    keep = [(k, v) for k, v in error.get_headers() if k.lower() != "content-type"]
+    return body, status, keep
 
 
 def _unexpected(error: Exception) -> tuple[Response | str, int]:

@@ -11,6 +11,7 @@ from typing import Any
 from indexer.facets import FACETS
 from indexer.query import MAX_QUERY_CHARS
 from indexer.search import INTERVALS, MAX_PAGE, MAX_PER_PAGE, SORTS
+from web.params import FLAGS, MAX_VALUE_CHARS, MAX_VALUES, YEAR
 
 
 def _param(name: str, description: str, schema: dict[str, Any], **extra: Any) -> dict[str, Any]:
@@ -32,28 +33,37 @@ def _selection_params() -> list[dict[str, Any]]:
             "wildcards, date:[2020 TO 2021-06]; empty or * matches everything",
             {"type": "string", "maxLength": MAX_QUERY_CHARS},
         ),
-        _param("any", "1 to match any word instead of all", {"type": "string", "enum": ["0", "1"]}),
+        _param("any", "1 to match any word instead of all", _flag_schema()),
     ]
     for name in FACETS:
+        item: dict[str, Any] = {"type": "string", "maxLength": MAX_VALUE_CHARS}
+        if name == "year":
+            item = {"type": "string", "pattern": f"^{YEAR.pattern}$"}
         params.append(
             _param(
                 name,
                 f"{facet_help.get(name, name)}; repeat to OR values, facets are ANDed",
-                {"type": "array", "items": {"type": "string"}},
+                {"type": "array", "items": item, "maxItems": MAX_VALUES},
                 style="form",
                 explode=True,
             )
         )
     for name, end in (("from", "first"), ("to", "last")):
+        day = {"type": "string", "format": "date", "example": "2021-10-20"}
+        year = {"type": "string", "pattern": "^[1-9][0-9]{3}$"}
         params.append(
             _param(
                 name,
-                f"{end} publication day (ISO date, or a year)",
-                {"type": "string", "example": "2021-10-20"},
+                f"{end} publication day (ISO date, or a year); empty for no bound",
+                {"anyOf": [day, year, {"type": "string", "enum": [""]}]},
             )
         )
     params.append(_param("sort", "result order", {"type": "string", "enum": list(SORTS)}))
     return params
+
+
+def _flag_schema() -> dict[str, Any]:
+    return {"type": "string", "enum": list(FLAGS)}
 
 
 def _interval_param() -> dict[str, Any]:
@@ -87,10 +97,15 @@ def openapi() -> dict[str, Any]:
             "results per page",
             {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE, "default": 20},
         ),
-        _param("timeline", "1 to add the timeline", {"type": "string", "enum": ["0", "1"]}),
+        _param("timeline", "1 to add the timeline", _flag_schema()),
         _interval_param(),
     ]
-    bad = {"400": _error_response(), "503": _json("Error", "no index to search")}
+    sized = {
+        "413": _json("Error", "a request body over the size limit (the API reads none)"),
+        "414": _json("Error", "a query string over the length limit"),
+    }
+    limited = {**sized, "429": _too_many()}
+    bad = {"400": _error_response(), "503": _json("Error", "no index to search"), **limited}
     export_text = (
         "every matching story (not only a page), best first or newest first, one duplicate "
         "group once; streamed"
@@ -144,13 +159,13 @@ def openapi() -> dict[str, Any]:
         "/api/openapi.json": {
             "get": {
                 "summary": "this document",
-                "responses": {"200": {"description": "OpenAPI 3.0 document"}},
+                "responses": {"200": {"description": "OpenAPI 3.0 document"}, **limited},
             }
         },
         "/api/stats": {
             "get": {
                 "summary": "index and crawl health (details need the stats token)",
-                "responses": {"200": {"description": "health summary"}},
+                "responses": {"200": {"description": "health summary"}, **limited},
             }
         },
         "/healthz": {
@@ -159,6 +174,7 @@ def openapi() -> dict[str, Any]:
                 "responses": {
                     "200": {"description": "documents and index generation"},
                     "503": _json("Error", "no index to search"),
+                    **sized,
                 },
             }
         },
@@ -173,6 +189,20 @@ def openapi() -> dict[str, Any]:
         },
         "paths": paths,
         "components": {"schemas": _schemas()},
+    }
+
+
+def _too_many() -> dict[str, Any]:
+    return {
+        "description": "too many requests from this address: wait Retry-After seconds",
+        "headers": {
+            "Retry-After": {
+                "description": "seconds to wait before the next request",
+                "required": True,
+                "schema": {"type": "integer", "minimum": 1},
+            }
+        },
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
     }
 
 

@@ -5,17 +5,28 @@ from __future__ import annotations
 from datetime import date
 from functools import cache
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from flask import Blueprint, abort, current_app, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
-from indexer import get_document, search, taxonomy
+from indexer import taxonomy
 from indexer.facets import FACETS
 from web import get_index
 from web.params import search_request
 
 bp = Blueprint("pages", __name__)
+
+
+@bp.app_template_test("http_url")
+def is_http_url(url: Any) -> bool:
+    """Whether a crawled URL may become a link: only absolute http(s) URLs. Escaping keeps
+    markup out of an href, but not `javascript:` or `data:`, which run when clicked."""
+    try:
+        parts = urlsplit(str(url or ""))
+    except ValueError:
+        return False
+    return parts.scheme.lower() in ("http", "https") and bool(parts.netloc)
 
 
 def chain_names() -> dict[str, str]:
@@ -27,7 +38,7 @@ def chain_names() -> dict[str, str]:
 def search_page() -> ResponseReturnValue:
     req = search_request(request.args)
     req.timeline = True
-    result = search(get_index(current_app), req)
+    result = get_index(current_app).search(req)
     pages = max(1, -(-result["total"] // req.per_page))
     here = _query_string(request.args.items(multi=True))
     api_url = url_for("api.api_search") + here
@@ -63,7 +74,7 @@ def search_page() -> ResponseReturnValue:
 
 @bp.get("/article/<doc_id>")
 def article_page(doc_id: str) -> ResponseReturnValue:
-    doc = get_document(get_index(current_app), doc_id)
+    doc = get_index(current_app).get_document(doc_id)
     if doc is None:
         abort(404, description=f"no article with id {doc_id!r}")
     return render_template(

@@ -2,66 +2,103 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 from werkzeug.datastructures import MultiDict
 
 from indexer import QueryError, SearchRequest
 from indexer.facets import FACETS
+from indexer.query import MAX_QUERY_CHARS
 
-MAX_VALUES = 50
+MAX_VALUES = 50  # values of one facet in one request
+MAX_VALUE_CHARS = 100  # characters of one facet value (ids and codes are far shorter)
+YEAR = re.compile(r"[0-9]{4}")
+DAY = re.compile(r"[0-9]{4}(?:-[0-9]{2}-[0-9]{2})?")
+
+# What a switch (`any`, `timeline`) may say: HTML forms send "on" or the box's value, scripts
+# "1" or "true". Anything else is refused rather than read as off, so a typo is noticed.
+FLAGS = {
+    **{"0": False, "false": False, "off": False, "no": False},
+    **{"1": True, "true": True, "on": True, "yes": True},
+}
 
 
 def search_request(args: MultiDict[str, str]) -> SearchRequest:
     """Builds a SearchRequest from `q`, `year`, `chain`, `country`, `from`, `to`, `sort`,
     `page`, `per_page`, `any`, `timeline` and `interval`; raises QueryError with a helpful
-    message on bad values."""
+    message on bad values.
+
+    Values are read strictly (exactly what `/api/openapi.json` promises): a value the server
+    would quietly read as something else is refused, so a script's typo shows at once.
+    """
     filters: dict[str, list[str]] = {}
     for name in FACETS:
-        values = [v.strip() for v in args.getlist(name) if v.strip()]
-        if len(values) > MAX_VALUES:
-            raise QueryError(f"too many values for {name} (at most {MAX_VALUES})")
-        if name == "year":
-            for v in values:
-                if not (v.isdigit() and len(v) == 4):
-                    raise QueryError(f"year must be four digits, like 2021, not {v!r}")
+        values = _facet_values(args, name)
         if values:
             filters[name] = values
+    q = args.get("q", "")
+    if len(q) > MAX_QUERY_CHARS:  # as sent, spaces included: what the API document promises
+        raise QueryError(f"query too long ({len(q)} characters; at most {MAX_QUERY_CHARS})")
     request = SearchRequest(
-        q=args.get("q", ""),
+        q=q,
         filters=filters,
         date_from=_date(args, "from"),
         date_to=_date(args, "to"),
-        sort=args.get("sort", "relevance") or "relevance",
+        sort=args.get("sort", "relevance"),
         page=_int(args, "page", 1),
         per_page=_int(args, "per_page", 20),
         any_word=_flag(args, "any"),
         timeline=_flag(args, "timeline"),
-        interval=args.get("interval", "auto") or "auto",
+        interval=args.get("interval", "auto"),
     )
     request.validate()
     return request
 
 
+def _facet_values(args: MultiDict[str, str], name: str) -> list[str]:
+    raw = args.getlist(name)
+    if len(raw) > MAX_VALUES:
+        raise QueryError(f"too many values for {name} (at most {MAX_VALUES})")
+    if name == "year":
+        for v in raw:
+            if not YEAR.fullmatch(v):
+                raise QueryError(f"year must be four digits, like 2021, not {v[:20]!r}")
+        return raw
+    for v in raw:
+        if len(v) > MAX_VALUE_CHARS:
+            raise QueryError(f"a {name} value is too long (at most {MAX_VALUE_CHARS} characters)")
+    return [v.strip() for v in raw if v.strip()]
+
+
 def _flag(args: MultiDict[str, str], name: str) -> bool:
-    return args.get(name, "").strip().lower() in ("1", "true", "on", "yes")
+    raw = args.get(name)
+    if raw is None:
+        return False
+    if raw not in FLAGS:
+        raise QueryError(f"{name} must be 1 or 0, not {raw[:20]!r}")
+    return FLAGS[raw]
 
 
 def _int(args: MultiDict[str, str], name: str, default: int) -> int:
-    raw = args.get(name, "").strip()
-    if not raw:
+    raw = args.get(name)
+    if raw is None:
         return default
-    if not raw.isdigit() or len(raw) > 6:
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 6:
         raise QueryError(f"{name} must be a whole number, not {raw[:20]!r}")
     return int(raw)
 
 
 def _date(args: MultiDict[str, str], name: str) -> date | None:
-    raw = args.get(name, "").strip()
+    """A day (2021-10-20) or a year (2021: its first day for `from`, its last for `to`); empty
+    is no bound, as an empty date field of the page's form sends."""
+    raw = args.get(name, "")
     if not raw:
         return None
     try:
-        if len(raw) == 4 and raw.isdigit():
+        if not DAY.fullmatch(raw):
+            raise ValueError
+        if len(raw) == 4:
             return date(int(raw), 12, 31) if name == "to" else date(int(raw), 1, 1)
         return date.fromisoformat(raw)
     except ValueError:

@@ -30,7 +30,8 @@ def _stats() -> dict[str, Any]:
     """{"summary": ...} for everyone, plus "index", "store" and "sites" for a maintainer."""
     data_dir = Path(current_app.config.get("DATA_DIR") or "data")
     index_dir = current_app.config["INDEX_DIR"]
-    live = get_index(current_app)
+    index = get_index(current_app)
+    live = getattr(index, "live", index)  # the Whoosh LiveIndex, or the PostgreSQL index
     if not _maintainer():
         return {"summary": public_summary(data_dir, index_dir, live)}
     details = collect_stats(data_dir, index_dir, live=live)

@@ -72,6 +72,11 @@ class LiveIndex:
         if current is not None and getattr(self._local, "ix", None) is ix and current.up_to_date():
             return current
         fresh = ix.searcher()
+        try:
+            _pin_column_files(fresh)
+        except BaseException:
+            fresh.close()
+            raise
         self._drop_thread_searcher()
         self._local.searcher, self._local.ix = fresh, ix
         with self._lock:
@@ -119,6 +124,34 @@ class LiveIndex:
             if old in self._searchers:
                 self._searchers.remove(old)
         old.close()
+
+
+def _pin_column_files(searcher: Searcher) -> None:
+    """Opens every column file (stored fields, lengths, sort columns) of the searcher's
+    segments now, instead of at first use as Whoosh does.
+
+    A commit that merges segments deletes the old segments' files. Files a reader already holds
+    open stay readable (POSIX keeps an unlinked file until it is closed), but Whoosh opens column
+    files lazily and asks first whether they exist: a merge in between turns a document's stored
+    fields into None (a 500 in the middle of a long export) and a missing `pubday` column into
+    "undated". Opening them all here makes a searcher see its whole generation or fail at once
+    with FileNotFoundError, which `LiveIndex.run` retries on the newer generation.
+    """
+    reader = searcher.reader()
+    leaves = [reader] if reader.is_atomic() else [sub for sub, _ in reader.leaf_readers()]
+    for leaf in leaves:
+        perdoc = getattr(leaf, "_perdoc", None)
+        segment = getattr(leaf, "segment", lambda: None)()
+        if perdoc is None or segment is None or not hasattr(perdoc, "_colfiles"):
+            continue  # an empty index, or a codec without per-field column files
+        prefix = segment.make_filename(".")
+        names = [n for n in leaf._storage.list() if n.startswith(prefix) and n.endswith(".col")]
+        fields = {n[len(prefix) : -len(".col")] for n in names}
+        for field in sorted(fields, key=lambda f: f != "_stored"):
+            if field not in perdoc._colfiles:
+                perdoc._colfiles[field] = perdoc._get_column_file(field)
+        # Answer "is there a column?" from what was pinned, not from the directory as it is now.
+        perdoc.has_column = fields.__contains__
 
 
 def _is_missing_file(error: Exception) -> bool:

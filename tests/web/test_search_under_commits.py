@@ -18,7 +18,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import pytest
 import requests
 
 from crawler.article import Article
@@ -125,13 +124,6 @@ def test_searches_and_exports_see_no_error_while_the_index_commits(tmp_path: Pat
         assert first <= min(totals) and max(totals) <= last
 
 
-@pytest.mark.xfail(
-    reason="indexer/live.py: a searcher opens each segment's column files (stored fields, "
-    "lengths, pubday) lazily; a commit that merges segments deletes them first, so a long "
-    "export's stored_fields() meets None (TypeError, a 500 or a cut stream). Fix: pin the "
-    "column files when a searcher is opened (see the web report for issue 9)",
-    strict=False,
-)
 def test_long_exports_stream_whole_while_commits_merge_segments(tmp_path: Path) -> None:
     """Exports of a few hundred rows take long enough for commits to merge segments under
     them: every export must still arrive whole, with every row."""

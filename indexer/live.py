@@ -26,7 +26,9 @@ from indexer.write import IndexAccessError, index_location
 
 T = TypeVar("T")
 
-_RETRIES = 5
+# Attempts, with a growing pause (10 ms, 20 ms, ...: about 0.5 s in all), before a missing file
+# is reported: a busy machine can take that long to finish the commit that removed it.
+_RETRIES = 10
 
 
 class LiveIndex:

@@ -401,11 +401,25 @@ def cmd_serve(args: argparse.Namespace, config: Config) -> int:
     return 0
 
 
+def app_settings(config: Config) -> dict[str, Any]:
+    """The web app's settings from the configuration (the app itself never reads files)."""
+    return {
+        "INDEX_READ_URLS": list(config.index_read_urls),
+        "RATE_LIMIT_PER_SECOND": config.rate_limit_per_second,
+        "RATE_LIMIT_BURST": config.rate_limit_burst,
+        "TRUSTED_PROXY": config.trusted_proxy or None,
+        "MAX_QUERY_STRING": config.max_query_string,
+        "MAX_CONTENT_LENGTH": config.max_content_length,
+    }
+
+
 def serve_index(config: Config) -> None:
     from web.server import make_server, server_url
 
     try:
-        server = make_server(config.index_dir, config.host, config.port, config.threads)
+        server = make_server(
+            config.index_dir, config.host, config.port, config.threads, app_settings(config)
+        )
     except OSError as e:
         raise UserError(
             f"cannot listen on {config.host}:{config.port} ({e.strerror}); "

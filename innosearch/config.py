@@ -74,6 +74,11 @@ class Config:
     seeds: list[str] = field(default_factory=list)
     stats_token: str = ""
     log_format: str = "auto"
+    rate_limit_per_second: float = 20.0
+    rate_limit_burst: int = 60
+    trusted_proxy: str = ""
+    max_query_string: int = 16 * 1024
+    max_content_length: int = 64 * 1024
     # Not settings: the `[[sites]]` tables, and the file the configuration came from (if any).
     sites: list[SiteConfig] = field(default_factory=list)
     source: Path | None = None
@@ -93,6 +98,11 @@ SETTINGS: list[tuple[str, str]] = [
     ("seeds", "start URLs that `innosearch recrawl` crawls when the store knows none"),
     ("stats_token", "secret that unlocks the per-site details of `/stats` and `/api/stats`"),
     ("log_format", "`auto` (JSON lines when stderr is not a terminal), `json` or `text`"),
+    ("rate_limit_per_second", "`/api/` requests per second per client address (0: no limit)"),
+    ("rate_limit_burst", "requests a client may send at once before the rate limit applies"),
+    ("trusted_proxy", "address of a reverse proxy whose X-Forwarded-For names the client"),
+    ("max_query_string", "longest query string in bytes; longer answers 414"),
+    ("max_content_length", "largest request body in bytes; larger answers 413"),
     ("crawl.user_agent", "User-Agent sent with every request; name a contact URL"),
     ("crawl.delay", "seconds between requests to one host (a larger Crawl-delay wins)"),
     ("crawl.max_pages", "most pages fetched in one crawl"),

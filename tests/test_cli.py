@@ -139,3 +139,24 @@ def test_a_second_index_writer_is_refused(cli: CLI, tmp_path: Path) -> None:
 def test_stats_text_without_anything_yet(cli: CLI, tmp_path: Path) -> None:
     code, out, _err = cli("stats", "--data", str(tmp_path / "d"), "--index", str(tmp_path / "i"))
     assert code == 0 and "0 documents (no index)" in out and "0 pages" in out
+
+
+def test_web_settings_reach_the_served_app(built_index: Path) -> None:
+    from innosearch.cli import app_settings
+    from innosearch.config import load_config
+    from web.server import make_server
+
+    env = {"INNOSEARCH_RATE_LIMIT_PER_SECOND": "5", "INNOSEARCH_MAX_QUERY_STRING": "2048"}
+    server = make_server(built_index, port=0, config=app_settings(load_config(environ=env)))
+    try:
+        app = server.flask_app
+        assert app.config["RATE_LIMIT_PER_SECOND"] == 5.0 and app.config["MAX_QUERY_STRING"] == 2048
+        assert not app.debug
+    finally:
+        server.close()
+    env["INNOSEARCH_TRUSTED_PROXY"] = "10.0.0.1"
+    server = make_server(built_index, port=0, config=app_settings(load_config(environ=env)))
+    try:
+        assert server.adj.trusted_proxy == "10.0.0.1"  # waitress reads X-Forwarded-For from it
+    finally:
+        server.close()

@@ -24,7 +24,9 @@ def make_server(
     proxy's), not a default. `config` adds app settings (limits, tokens).
     """
     app = create_app({**(config or {}), "INDEX_DIR": str(index_dir)})
-    return serve_app(app, host=host, port=port, threads=threads)
+    server = serve_app(app, host=host, port=port, threads=threads)
+    server.flask_app = app  # waitress may wrap the app (proxy headers): keep the app at hand
+    return server
 
 
 def serve_app(app: Flask, host: str = "127.0.0.1", port: int = 8080, threads: int = 8) -> Any:

@@ -27,9 +27,8 @@ from typing import Any
 import psycopg
 
 from indexer.pg_schema import TS_CONFIG
-from indexer.query import MAX_QUERY_CHARS, MAX_WORDS, QueryError, _check_syntax, _day
+from indexer.query import MAX_WORDS, QueryError, checked_text, parse_day
 
-_EVERYTHING = {"", "*", "*:*"}
 _TOKEN = re.compile(
     r"""(?P<date>date:(?:\[[^\]]*\]|\S+))"""
     r"""|(?P<fphrase>(?P<pfield>\w+):"(?P<ptext>[^"]*)"(?:~(?P<pslop>\d+))?)"""
@@ -113,17 +112,10 @@ class Translated:
 
 def parse(text: str, any_word: bool = False) -> Node | None:
     """The tree of a user query, or None for "everything"; QueryError says what to fix."""
-    text = (text or "").strip()
-    if len(text) > MAX_QUERY_CHARS:
-        raise QueryError(f"query too long ({len(text)} characters; at most {MAX_QUERY_CHARS})")
-    if any(_is_control(c) for c in text):
-        cleaned = " ".join("".join(" " if _is_control(c) else c for c in text).split())
-        raise QueryError(
-            "query contains control characters; remove them and try again", cleaned or None
-        )
-    if text in _EVERYTHING:
+    checked = checked_text(text)
+    if checked is None:
         return None
-    _check_syntax(text)
+    text = checked
     parser = _Parser(_tokens(text), any_word, text)
     node = parser.expression()
     if parser.pos < len(parser.tokens):  # only a stray ')' can stop the expression early
@@ -132,10 +124,6 @@ def parse(text: str, any_word: bool = False) -> Node | None:
     if len({(type(leaf).__name__, str(leaf)) for leaf in leaves}) > MAX_WORDS:
         raise QueryError(f"too many different words ({len(leaves)}; at most {MAX_WORDS})")
     return node
-
-
-def _is_control(char: str) -> bool:
-    return (ord(char) < 32 and char not in "\t\n\r") or 0x7F <= ord(char) < 0xA0
 
 
 def _tokens(text: str) -> list[tuple[str, Any]]:
@@ -210,9 +198,9 @@ def _days(token: str) -> Days:
             f"'{token}': write dates as date:2021, date:2021-10 or date:[2020 TO 2021-06]"
         )
     if m.group("one"):
-        return Days(_day(m.group("one"), False), _day(m.group("one"), True))
-    low = _day(m.group("low"), False) if m.group("low") else None
-    high = _day(m.group("high"), True) if m.group("high") else None
+        return Days(parse_day(m.group("one"), False), parse_day(m.group("one"), True))
+    low = parse_day(m.group("low"), False) if m.group("low") else None
+    high = parse_day(m.group("high"), True) if m.group("high") else None
     if low and high and low > high:
         raise QueryError(f"the date range {token} ends before it starts: swap the two dates")
     return Days(low, high)

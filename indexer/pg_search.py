@@ -19,7 +19,6 @@ escaped text only, and the crawled markup shows as text, never as HTML.
 from __future__ import annotations
 
 import html
-from collections import Counter
 from typing import Any
 
 import psycopg
@@ -28,6 +27,7 @@ from indexer.facets import FACETS
 from indexer.pg_query import normalise, parse, translate
 from indexer.pg_schema import TS_CONFIG
 from indexer.search import SNIPPET_CHARS, SearchRequest
+from indexer.timeline import timeline_of
 
 _START, _STOP = "\x02", "\x03"
 _HEADLINE_OPTIONS = (
@@ -215,33 +215,3 @@ def _lead(text: str) -> str:
     if len(text) > SNIPPET_CHARS:
         text = text[:SNIPPET_CHARS].rsplit(" ", 1)[0] + " …"
     return html.escape(text, quote=False)
-
-
-def timeline_of(months: dict[int, int], undated: int, interval: str) -> dict[str, Any]:
-    """Stories per month or year, gaps filled with zeros, as `indexer.search` answers it."""
-    counts = Counter({int(k): int(v) for k, v in months.items()})
-    if not counts:
-        return {
-            "interval": "year" if interval == "auto" else interval,
-            "counts": [],
-            "undated": undated,
-        }
-    first, last = min(counts), max(counts)
-    span = (last // 100 - first // 100) * 12 + last % 100 - first % 100 + 1
-    if interval == "auto":
-        interval = "month" if span <= 48 else "year"
-    out: list[dict[str, Any]] = []
-    if interval == "year":
-        years: Counter[int] = Counter()
-        for month, n in counts.items():
-            years[month // 100] += n
-        for year in range(min(years), max(years) + 1):
-            out.append({"period": str(year), "count": years.get(year, 0)})
-    else:
-        year, month = divmod(first, 100)
-        while year * 100 + month <= last:
-            out.append(
-                {"period": f"{year}-{month:02d}", "count": counts.get(year * 100 + month, 0)}
-            )
-            year, month = (year + 1, 1) if month == 12 else (year, month + 1)
-    return {"interval": interval, "counts": out, "undated": undated}

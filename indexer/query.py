@@ -39,8 +39,12 @@ class QueryError(ValueError):
         self.fix = fix
 
 
-def parse_query(text: str, schema: Schema, any_word: bool = False) -> query.Query:
-    """Parses a user query: all words required (or any word), phrases, fields, wildcards."""
+def checked_text(text: str | None) -> str | None:
+    """The user's query, stripped and checked (length, control characters, balanced quotes and
+    brackets, operators with something to join), or None when it asks for everything.
+
+    Both backends parse from here, so the same mistakes get the same messages.
+    """
     text = (text or "").strip()
     if len(text) > MAX_QUERY_CHARS:
         raise QueryError(f"query too long ({len(text)} characters; at most {MAX_QUERY_CHARS})")
@@ -50,8 +54,17 @@ def parse_query(text: str, schema: Schema, any_word: bool = False) -> query.Quer
             "query contains control characters; remove them and try again", cleaned or None
         )
     if text in _EVERYTHING:
-        return query.Every()
+        return None
     _check_syntax(text)
+    return text
+
+
+def parse_query(text: str, schema: Schema, any_word: bool = False) -> query.Query:
+    """Parses a user query: all words required (or any word), phrases, fields, wildcards."""
+    checked = checked_text(text)
+    if checked is None:
+        return query.Every()
+    text = checked
     group = qparser.OrGroup if any_word else qparser.AndGroup
     parser = qparser.MultifieldParser(["title", "text"], schema, group=group)
     parser.add_plugin(qparser.FieldAliasPlugin(_ALIASES))
@@ -187,9 +200,11 @@ class DatePlugin(qparser.TaggingPlugin):
 
     def create(self, parser: Any, match: Any) -> DateNode:
         if match.group("one"):
-            return DateNode(_day(match.group("one"), False), _day(match.group("one"), True))
-        low = _day(match.group("low"), False) if match.group("low") else None
-        high = _day(match.group("high"), True) if match.group("high") else None
+            return DateNode(
+                parse_day(match.group("one"), False), parse_day(match.group("one"), True)
+            )
+        low = parse_day(match.group("low"), False) if match.group("low") else None
+        high = parse_day(match.group("high"), True) if match.group("high") else None
         if low and high and low > high:
             raise QueryError(
                 f"the date range {match.group(0)} ends before it starts: swap the two dates"
@@ -197,7 +212,7 @@ class DatePlugin(qparser.TaggingPlugin):
         return DateNode(low, high)
 
 
-def _day(text: str, end: bool) -> date:
+def parse_day(text: str, end: bool) -> date:
     """The first (or last) day of a year, month or day written as 2021, 2021-10 or 2021-10-20."""
     parts = [int(p) for p in text.split("-")]
     try:

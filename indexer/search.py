@@ -26,6 +26,7 @@ from indexer.facets import FACETS, FacetCache, count
 from indexer.live import LiveIndex
 from indexer.query import QueryError, day_range, parse_query
 from indexer.schema import WEIGHTING
+from indexer.timeline import timeline_of
 
 MAX_PER_PAGE = 100
 MAX_PAGE = 1000
@@ -482,37 +483,10 @@ def _pubdays(searcher: Searcher) -> list[int]:
 
 
 def _timeline(searcher: Searcher, docs: set[int], interval: str) -> dict[str, Any]:
-    """Matching stories per month or year, gaps filled with zeros (Media Cloud's attention chart).
-
-    `auto` picks months for spans up to four years and years beyond, so the chart stays readable.
-    """
+    """Matching stories per month or year (Media Cloud's attention chart)."""
     days = _pubdays(searcher)
     dated = [days[d] for d in docs if days[d]]
-    undated = len(docs) - len(dated)
-    if not dated:
-        return {
-            "interval": "year" if interval == "auto" else interval,
-            "counts": [],
-            "undated": undated,
-        }
-    months = Counter(d // 100 for d in dated)
-    first, last = min(months), max(months)
-    span = (last // 100 - first // 100) * 12 + last % 100 - first % 100 + 1
-    if interval == "auto":
-        interval = "month" if span <= 48 else "year"
-    counts: list[dict[str, Any]] = []
-    if interval == "year":
-        years = Counter(d // 10000 for d in dated)
-        for year in range(min(years), max(years) + 1):
-            counts.append({"period": str(year), "count": years.get(year, 0)})
-    else:
-        year, month = divmod(first, 100)
-        while year * 100 + month <= last:
-            counts.append(
-                {"period": f"{year}-{month:02d}", "count": months.get(year * 100 + month, 0)}
-            )
-            year, month = (year + 1, 1) if month == 12 else (year, month + 1)
-    return {"interval": interval, "counts": counts, "undated": undated}
+    return timeline_of(Counter(d // 100 for d in dated), len(docs) - len(dated), interval)
 
 
 def timeline(index: LiveIndex, request: SearchRequest) -> dict[str, Any]:

@@ -10,7 +10,6 @@ import argparse
 import gzip
 import json
 import logging
-import os
 import signal
 import sys
 import threading
@@ -404,6 +403,8 @@ def cmd_serve(args: argparse.Namespace, config: Config) -> int:
 def app_settings(config: Config) -> dict[str, Any]:
     """The web app's settings from the configuration (the app itself never reads files)."""
     return {
+        "DATA_DIR": str(config.data_dir),  # /stats reads the crawl store and run history
+        "STATS_TOKEN": config.stats_token,
         "INDEX_READ_URLS": list(config.index_read_urls),
         "RATE_LIMIT_PER_SECOND": config.rate_limit_per_second,
         "RATE_LIMIT_BURST": config.rate_limit_burst,
@@ -425,10 +426,6 @@ def serve_index(config: Config) -> None:
             f"cannot listen on {config.host}:{config.port} ({e.strerror}); "
             "choose another with --port"
         ) from None
-    if config.source is not None:
-        # The app reads data_dir and stats_token for /stats from the configuration itself
-        # (web/stats.py); make sure it reads the file this command was given.
-        os.environ["INNOSEARCH_CONFIG"] = str(config.source.resolve())
     log.info(
         f"innosearch: serving {config.index_dir} at {server_url(server)}",
         extra={"event": "serve", "url": server_url(server)},

@@ -146,11 +146,18 @@ def test_web_settings_reach_the_served_app(built_index: Path) -> None:
     from innosearch.config import load_config
     from web.server import make_server
 
-    env = {"INNOSEARCH_RATE_LIMIT_PER_SECOND": "5", "INNOSEARCH_MAX_QUERY_STRING": "2048"}
+    env = {
+        "INNOSEARCH_RATE_LIMIT_PER_SECOND": "5",
+        "INNOSEARCH_MAX_QUERY_STRING": "2048",
+        "INNOSEARCH_STATS_TOKEN": "s3cret-token-for-tests",
+        "INNOSEARCH_DATA_DIR": "/srv/data",
+    }
     server = make_server(built_index, port=0, config=app_settings(load_config(environ=env)))
     try:
         app = server.flask_app
         assert app.config["RATE_LIMIT_PER_SECOND"] == 5.0 and app.config["MAX_QUERY_STRING"] == 2048
+        assert app.config["STATS_TOKEN"] == "s3cret-token-for-tests"
+        assert app.config["DATA_DIR"] == "/srv/data"  # /stats reads the configured store
         assert not app.debug
     finally:
         server.close()

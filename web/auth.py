@@ -1,7 +1,7 @@
 """Maintainer actions: a secret token from the configuration, or nothing.
 
-The app has no accounts. What only maintainers may see or do (the per-site details of
-`/stats`, a future recrawl trigger) is unlocked by a token set in the configuration and sent
+The app has no accounts. What only maintainers may see (the per-site details of `/stats`) is
+unlocked by a token set in the configuration and sent
 as `Authorization: Bearer TOKEN` (or `?token=TOKEN`, handy in a browser, but it lands in
 access logs). With no token configured the action is off for everyone, so a forgotten
 setting never leaves it open. A wrong token is refused outright (401), not treated as no
@@ -11,15 +11,11 @@ token, so a typo shows instead of silently giving the public view.
 from __future__ import annotations
 
 import hmac
-from collections.abc import Callable
-from functools import wraps
-from typing import Any, TypeVar
 
 from flask import current_app, request
 from werkzeug.datastructures import WWWAuthenticate
-from werkzeug.exceptions import Forbidden, Unauthorized
+from werkzeug.exceptions import Unauthorized
 
-F = TypeVar("F", bound=Callable[..., Any])
 _CHALLENGE = WWWAuthenticate("bearer", {"realm": "innosearch"})
 
 
@@ -47,24 +43,3 @@ def is_maintainer(setting: str) -> bool:
             www_authenticate=_CHALLENGE,
         )
     return True
-
-
-def require_token(setting: str) -> Callable[[F], F]:
-    """A view only maintainers may call: 403 while no token is configured (the action is
-    off), 401 without the right token."""
-
-    def decorate(view: F) -> F:
-        @wraps(view)
-        def guarded(*args: Any, **kwargs: Any) -> Any:
-            if not current_app.config.get(setting):
-                raise Forbidden(f"this maintainer action is off: no {setting.lower()} configured")
-            if not is_maintainer(setting):
-                raise Unauthorized(
-                    "this maintainer action needs the token: Authorization: Bearer TOKEN",
-                    www_authenticate=_CHALLENGE,
-                )
-            return view(*args, **kwargs)
-
-        return guarded  # type: ignore[return-value]
-
-    return decorate

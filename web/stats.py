@@ -9,59 +9,30 @@ the app's LiveIndex, the crawl store and the run history from DATA_DIR.
 
 from __future__ import annotations
 
-import hmac
 from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, Response, current_app, jsonify, render_template, request
+from flask import Blueprint, Response, current_app, jsonify, render_template
 from flask.typing import ResponseReturnValue
 
 from innosearch.health import collect_stats, public_summary, summarize
 from web import get_index
+from web.auth import is_maintainer
 
 bp = Blueprint("stats", __name__)
 
 
-class _Unauthorized(Exception):
-    pass
-
-
 def _stats() -> dict[str, Any]:
-    """{"summary": ...} for everyone, plus "index", "store" and "sites" for a maintainer."""
+    """{"summary": ...} for everyone, plus "index", "store" and "sites" for a maintainer (a
+    wrong token answers 401: see web/auth.py)."""
     data_dir = Path(current_app.config.get("DATA_DIR") or "data")
     index_dir = current_app.config["INDEX_DIR"]
     index = get_index(current_app)
     live = getattr(index, "live", index)  # the Whoosh LiveIndex, or the PostgreSQL index
-    if not _maintainer():
+    if not is_maintainer("STATS_TOKEN"):
         return {"summary": public_summary(data_dir, index_dir, live)}
     details = collect_stats(data_dir, index_dir, live=live)
     return {"summary": summarize(details), **details}
-
-
-def _maintainer() -> bool:
-    """True with the right token, False with none; a wrong token is refused outright, so a
-    typo is noticed rather than silently showing the summary."""
-    given = request.args.get("token", "")
-    header = request.headers.get("Authorization", "")
-    if header.lower().startswith("bearer "):
-        given = header[7:].strip()
-    if not given:
-        return False
-    expected = str(current_app.config.get("STATS_TOKEN") or "")
-    if not expected or not hmac.compare_digest(given.encode(), expected.encode()):
-        raise _Unauthorized
-    return True
-
-
-def _refuse(json: bool) -> ResponseReturnValue:
-    message = "wrong maintainer token (or no stats_token configured)"
-    if json:
-        response = jsonify({"error": message})
-    else:
-        response = Response(render_template("error.html", status=401, message=message))
-    response.status_code = 401
-    response.headers["WWW-Authenticate"] = 'Bearer realm="innosearch stats"'
-    return response
 
 
 def _private(response: Response) -> Response:
@@ -71,16 +42,9 @@ def _private(response: Response) -> Response:
 
 @bp.get("/api/stats")
 def api_stats() -> ResponseReturnValue:
-    try:
-        return _private(jsonify(_stats()))
-    except _Unauthorized:
-        return _refuse(json=True)
+    return _private(jsonify(_stats()))
 
 
 @bp.get("/stats")
 def stats_page() -> ResponseReturnValue:
-    try:
-        stats = _stats()
-    except _Unauthorized:
-        return _refuse(json=False)
-    return _private(Response(render_template("stats.html", stats=stats)))
+    return _private(Response(render_template("stats.html", stats=_stats())))

@@ -18,7 +18,6 @@ from typing import Any
 
 import pytest
 import requests
-from flask import Blueprint, Flask
 from flask.testing import FlaskClient
 
 from crawler.article import Article
@@ -26,7 +25,6 @@ from indexer import index_articles
 from indexer.write import open_index, to_document
 from tests.test_live_refresh import Server
 from web import create_app, get_index
-from web.auth import is_maintainer, require_token
 from web.server import make_server
 
 TITLE = "<script>alert('title')</script><img src=x onerror=alert('title')> Chip fab"
@@ -266,49 +264,3 @@ def test_the_server_binds_loopback_by_default_and_is_waitress(tmp_path: Path) ->
         assert missing.status_code == 404 and "Werkzeug" not in missing.text
     finally:
         server.close()
-
-
-# Maintainer actions (web.auth): a view guarded by require_token, as a recrawl trigger would be.
-
-guarded = Blueprint("guarded", __name__)
-
-
-@guarded.post("/api/recrawl")
-@require_token("RECRAWL_TOKEN")
-def recrawl() -> Any:
-    return {"started": True}
-
-
-@guarded.get("/api/whoami")
-def whoami() -> Any:
-    return {"maintainer": is_maintainer("RECRAWL_TOKEN")}
-
-
-def app_with_token(index: Path, token: str) -> Flask:
-    app = create_app({"INDEX_DIR": str(index), "RECRAWL_TOKEN": token})
-    app.register_blueprint(guarded)
-    return app
-
-
-TOKEN = "a-long-random-maintainer-token"
-
-
-def test_a_maintainer_action_needs_the_configured_token(hostile_index: Path) -> None:
-    client = app_with_token(hostile_index, TOKEN).test_client()
-    refused = client.post("/api/recrawl")
-    assert refused.status_code == 401 and refused.headers["WWW-Authenticate"].startswith("Bearer")
-    assert "token" in refused.get_json()["error"]
-    wrong = client.post("/api/recrawl", headers={"Authorization": "Bearer not-it"})
-    assert wrong.status_code == 401
-    right = client.post("/api/recrawl", headers={"Authorization": f"Bearer {TOKEN}"})
-    assert right.status_code == 200 and right.get_json() == {"started": True}
-    assert client.post(f"/api/recrawl?token={TOKEN}").status_code == 200
-    assert client.get("/api/whoami").get_json() == {"maintainer": False}
-    assert client.get("/api/whoami?token=nope").status_code == 401  # a typo shows
-
-
-def test_without_a_configured_token_the_action_is_off(hostile_index: Path) -> None:
-    client = app_with_token(hostile_index, "").test_client()
-    assert client.post("/api/recrawl").status_code == 403
-    assert client.post("/api/recrawl", headers={"Authorization": "Bearer "}).status_code == 403
-    assert client.get("/api/whoami?token=anything").status_code == 401

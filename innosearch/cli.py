@@ -209,6 +209,20 @@ def _seed_frontier(queue: str, urls: list[str], config: Config) -> int:
     return 0
 
 
+def cmd_reextract(args: argparse.Namespace, config: Config) -> int:
+    """Runs the current extractor over the archived raw pages (no fetching), then updates the
+    index with the articles whose text or metadata changed."""
+    from crawler.reextract import reextract
+    from crawler.store import CrawlStore
+
+    if not (config.data_dir / "crawl.sqlite").exists():
+        raise UserError(f"no crawl store in {config.data_dir}: run `innosearch crawl URL...` first")
+    with CrawlStore(config.data_dir) as store:
+        summary = reextract(store)
+    log.info(f"reextract: {_describe(summary)}", extra={"event": "reextract", **summary.to_dict()})
+    return index_store(config, rebuild=False)
+
+
 WORKER_WRITE_WAIT = 120.0  # seconds a worker waits for its turn to write before giving up
 
 
@@ -621,6 +635,10 @@ def _parser() -> argparse.ArgumentParser:
     p = command("extract", cmd_extract, "extract articles from HTML files (plain or .gz)")
     p.add_argument("files", nargs="+", metavar="FILE")
     p.add_argument("--url", help="the URL the files came from")
+
+    p = command("reextract", cmd_reextract, "re-extract stored pages from the WARC archive")
+    data(p)
+    index(p)
 
     p = command("enrich", cmd_enrich, "year, chains and countries for article JSON lines")
     p.add_argument("file", nargs="?", metavar="FILE", help="JSON lines (default: stdin)")

@@ -157,3 +157,14 @@ def test_edited_taxonomy_reaches_the_index_by_rebuild_without_a_recrawl(
     assert chain_facet(index).get("integrated-circuits", 0) > 0
     after = chain_facet(rebuilt)
     assert "integrated-circuits" not in after and after.get("ai", 0) > 0
+
+
+def test_reextract_rebuilds_articles_from_the_archive_without_fetching(
+    crawled, cli: CLI, tmp_path: Path
+) -> None:
+    site, data, index = crawled
+    before = len(site.requests)
+    code, _out, err = cli("reextract", "--data", str(data), "--index", index)
+    assert code == 0, err
+    assert "pages 63" in err and "articles unchanged 50" in err
+    assert len(site.requests) == before  # read back from the WARC files, not the site

@@ -13,8 +13,9 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from indexer.live import LiveIndex
-from indexer.postgres import PostgresIndex, is_postgres_url
+from indexer.postgres import PostgresIndex
 from indexer.search import SearchRequest, export_rows, get_document, search, timeline
+from indexer.target import is_postgres_url
 from indexer.write import (
     IndexSummary,
     Progress,
@@ -83,14 +84,9 @@ class WhooshIndex:
         self.live.close()
 
 
-def is_shared(target: str | Path) -> bool:
-    """Whether an `--index` value names the shared PostgreSQL index."""
-    return is_postgres_url(str(target))
-
-
 def open_backend(target: str | Path, read_urls: Sequence[str] = ()) -> WhooshIndex | PostgresIndex:
     """The index at `target`: a `postgresql://` URL (searches on `read_urls` when given) or a
     directory."""
-    if is_shared(target):
+    if is_postgres_url(target):
         return PostgresIndex(str(target), read_urls)
     return WhooshIndex(target)

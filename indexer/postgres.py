@@ -42,11 +42,6 @@ _DOCUMENT = (
 )
 
 
-def is_postgres_url(target: str) -> bool:
-    """Whether an `--index` value names a PostgreSQL index rather than a directory."""
-    return target.startswith(("postgresql://", "postgres://"))
-
-
 def where(url: str) -> str:
     """A URL as `host:port/dbname` for messages: never the password."""
     try:

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from crawler.article import Article
+from indexer.target import index_target
 from innosearch.config import Config, ConfigError, check_config, load_config
 from innosearch.lock import LockedError
 from innosearch.logs import facts, setup_logging
@@ -68,8 +69,7 @@ def _apply_flags(config: Config, args: argparse.Namespace) -> None:
     if getattr(args, "data", None):
         config.data_dir = Path(args.data)
     if getattr(args, "index", None):
-        shared = args.index.startswith(("postgresql://", "postgres://"))
-        config.index_dir = args.index if shared else Path(args.index)
+        config.index_dir = index_target(args.index)
     if getattr(args, "host", None):
         config.host = args.host
     if getattr(args, "port", None) is not None:

@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from crawler.settings import CrawlSettings
+from indexer.target import index_target
 
 CONFIG_FILE = "innosearch.toml"
 LOG_FORMATS = ("auto", "json", "text")
@@ -310,8 +311,7 @@ def _coerce(name: str, raw: Any, default: Any) -> Any:
                 return False
             raise ValueError(raw)
         if isinstance(default, Path):
-            text = str(raw)
-            return text if text.startswith(("postgresql://", "postgres://")) else Path(text)
+            return index_target(str(raw))
         if isinstance(default, list):
             if isinstance(raw, str):
                 return [s for s in raw.split() if s]

@@ -142,9 +142,10 @@ def index_stats(
     (the web app); otherwise one is opened for the call. Either way a commit or a rebuild
     happening meanwhile is retried, not reported as an error."""
     from indexer import IndexAccessError, LiveIndex
+    from indexer.target import is_postgres_url
     from indexer.write import index_location
 
-    if str(index_dir).startswith(("postgresql://", "postgres://")):
+    if is_postgres_url(index_dir):
         return _shared_index_stats(str(index_dir), live)
     now = time.time() if now is None else now
     path = Path(index_dir)

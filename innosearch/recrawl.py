@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from indexer.target import is_postgres_url
 from innosearch.config import Config, SiteConfig
 from innosearch.health import now_iso, record_runs
 from innosearch.lock import RunLock
@@ -213,7 +214,7 @@ def update_index(config: Config, rebuild: bool) -> Any:
 def index_lock(index_dir: str | Path) -> AbstractContextManager[Any]:
     """The lock every index write holds: a file inside the index directory. A PostgreSQL index
     needs none: each write run is one transaction."""
-    if str(index_dir).startswith(("postgresql://", "postgres://")):
+    if is_postgres_url(index_dir):
         return nullcontext()
     return RunLock(Path(index_dir) / "write.lock", what="index write")
 

@@ -16,9 +16,10 @@ import pytest
 
 from crawler.article import Article
 from indexer.pg_schema import SCHEMA_VERSION, WRITE_LOCK, current_version, migrate
-from indexer.postgres import PostgresIndex, is_postgres_url
+from indexer.postgres import PostgresIndex
 from indexer.query import QueryError
 from indexer.search import SearchRequest
+from indexer.target import is_postgres_url
 from indexer.write import IndexAccessError
 from tests.conftest import fixture_articles
 from tests.pg_server import Server

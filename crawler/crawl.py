@@ -51,7 +51,7 @@ from crawler.robots import RobotsCache
 from crawler.settings import CrawlSettings
 from crawler.sitemap import decompress, parse_sitemap
 from crawler.store import CrawlStore, FrontierItem, FrontierKind, PageState, Run
-from crawler.urls import Scope, host_key, looks_like_binary, normalize_url
+from crawler.urls import Scope, host_key, looks_like_binary, normalize_seeds, normalize_url
 
 __all__ = [
     "MAX_CONTENT_LINK_DENSITY",
@@ -280,19 +280,6 @@ def _content_hash(body: bytes) -> str:
 # -- the crawl --------------------------------------------------------------------------------
 
 
-def _normalize_seeds(seeds: list[str]) -> list[str]:
-    normalized: list[str] = []
-    for seed in seeds:
-        url = normalize_url(seed)
-        if url is None:
-            raise ValueError(f"not an http(s) URL: {seed!r}")
-        if url not in normalized:
-            normalized.append(url)
-    if not normalized:
-        raise ValueError("no seed URLs given")
-    return normalized
-
-
 def crawl(
     seeds: list[str],
     store: CrawlStore,
@@ -312,7 +299,7 @@ def crawl(
     http(s) URL.
     """
     started = time.monotonic()
-    normalized = _normalize_seeds(seeds)
+    normalized = normalize_seeds(seeds)
     scope = Scope.from_seeds(normalized, path_prefixes)
     run = store.start_run(normalized, utc_now())
     summary = CrawlSummary(resumed=run.resumed)

@@ -73,7 +73,7 @@ import redis
 from crawler.fetch import Fetcher, FetchResult, HostThrottle, utc_now
 from crawler.robots import MAX_ROBOTS_BYTES, RobotsCache, RobotsPolicy, fetch_robots, robots_url
 from crawler.settings import CrawlSettings
-from crawler.urls import Scope, host_key, normalize_url
+from crawler.urls import Scope, host_key, normalize_seeds, normalize_url
 
 __all__ = [
     "DEFAULT_PREFIX",
@@ -636,15 +636,7 @@ def seed_frontier(frontier: Frontier, urls: list[str], settings: CrawlSettings) 
     Seeding a finished crawl starts a fresh one (as a new single-process crawl would); seeding
     one in progress adds to it. Returns how many URLs were new.
     """
-    normalized: list[str] = []
-    for raw in urls:
-        url = normalize_url(raw)
-        if url is None:
-            raise ValueError(f"not an http(s) URL: {raw!r}")
-        if url not in normalized:
-            normalized.append(url)
-    if not normalized:
-        raise ValueError("no seed URLs given")
+    normalized = normalize_seeds(list(urls))
     entries = [entry_for(url, 0) for url in normalized]
     for url in normalized:
         origin = url.split("/", 3)

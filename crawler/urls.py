@@ -212,3 +212,17 @@ class Scope:
             return True
         path = parts.path or "/"
         return any(path.startswith(prefix) for prefix in self.path_prefixes)
+
+
+def normalize_seeds(seeds: list[str]) -> list[str]:
+    """Seed URLs normalised, each once, in order; ValueError for one that is not http(s)."""
+    normalized: list[str] = []
+    for seed in seeds:
+        url = normalize_url(seed)
+        if url is None:
+            raise ValueError(f"not an http(s) URL: {seed!r}")
+        if url not in normalized:
+            normalized.append(url)
+    if not normalized:
+        raise ValueError("no seed URLs given")
+    return normalized

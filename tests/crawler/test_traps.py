@@ -25,7 +25,7 @@ from crawler.fetch import Fetcher
 from crawler.settings import CrawlSettings
 from crawler.store import CrawlStore, StoredArticle
 
-from .conftest import Hit, Site, _make_handler
+from .conftest import Hit, Route, Site, _make_handler
 from .trap_site import (
     CRAWL_DELAY,
     GBK_PHRASE,
@@ -322,6 +322,14 @@ def test_hosts_are_crawled_concurrently_one_request_each(tmp_path: Path) -> None
         sites = [site for site, _, _ in servers]
         for site in sites:
             TrapSite(site, crawl_delay=0.05)
+            # Front pages take 0.3 s to arrive, as a real site's might: a crawl that fetches
+            # hosts in turn never overlaps them; one that crawls hosts concurrently always does.
+            front = site.routes["/"]
+            assert isinstance(front, Route)
+            half = len(front.body) // 2
+            site.routes["/"] = replace(
+                front, chunks=(front.body[:half], front.body[half:]), pause=0.3
+            )
         with CrawlStore(tmp_path) as store, Fetcher(SETTINGS, backoff=0.05) as fetcher:
             settings = replace(SETTINGS, max_pages=18)
             crawl([s.url("/") for s in sites], store, settings, fetcher=fetcher)

@@ -3,22 +3,21 @@ sites) get one group, so a result list can show the story once and facet counts 
 inflated by copies.
 
 MinHash over word 4-gram shingles estimates the Jaccard similarity of two texts; locality
-sensitive hashing (16 bands of 4 values) turns each signature into 16 band tokens, which are
-indexed in Whoosh like any keyword. Finding the candidates for a new article is then a search
-for any of its band tokens, so the duplicate index persists, updates and deletes with the
-search index itself; candidates are confirmed by comparing full signatures.
+sensitive hashing (16 bands of 4 values) turns each signature into 16 band keys. Articles
+sharing a band key with a new one are its candidates (found in `PrintStore`, beside the Whoosh
+index, or in the PostgreSQL table), confirmed by comparing full signatures. The group key is
+the only part the search index keeps: results collapse on it.
 """
 
 from __future__ import annotations
 
 import re
+import sqlite3
 import zlib
-from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
-from whoosh import query
-from whoosh.searching import Searcher
 
 PERMUTATIONS = 64
 BANDS = 16
@@ -40,10 +39,15 @@ _WORD = re.compile(r"\w+")
 
 @dataclass(frozen=True)
 class Fingerprint:
-    """A text's MinHash signature and the band tokens that find its candidates."""
+    """A text's MinHash signature and the band keys that find its candidates."""
 
     signature: bytes
-    bands: tuple[str, ...]
+    keys: tuple[int, ...]  # band number * 2**32 + the CRC-32 of the band's values
+
+    @property
+    def bands(self) -> tuple[str, ...]:
+        """The band keys as words ("3x1a2b3c4d"), as the PostgreSQL backend indexes them."""
+        return tuple(f"{key >> 32}x{key & 0xFFFFFFFF:08x}" for key in self.keys)
 
     def similarity(self, other: bytes) -> float:
         """Estimated Jaccard similarity with another signature (the share of equal values)."""
@@ -69,51 +73,107 @@ def fingerprint(text: str) -> Fingerprint | None:
     # product fits in 64 bits without overflow.
     permuted = (np.outer(_A, hashes) + _B[:, None]) % _PRIME
     signature = permuted.min(axis=1).astype(np.uint32)
-    bands = tuple(
-        f"{band}x{zlib.crc32(signature[band * ROWS : (band + 1) * ROWS].tobytes()):08x}"
+    return Fingerprint(signature.tobytes(), _keys(signature))
+
+
+def _keys(signature: np.ndarray) -> tuple[int, ...]:
+    """The LSH band keys of a signature: each band's number and a hash of its values."""
+    return tuple(
+        band << 32 | zlib.crc32(signature[band * ROWS : (band + 1) * ROWS].tobytes())
         for band in range(BANDS)
     )
-    return Fingerprint(signature.tobytes(), bands)
+
+
+class PrintStore:
+    """The fingerprints of an index's articles, with their band keys, in SQLite beside it.
+
+    Whoosh could hold the band keys as terms, but nearly every key is unique, and a term costs
+    Whoosh far more than a row costs SQLite: kept in the index they took 40% of the time of
+    writing postings and a third of its size (bench/speed.py). The writer that changes the
+    index changes this file in the same run and commits it right after the index, so a run
+    that dies leaves at worst prints of articles the index lacks (harmless: a group key is only
+    a name) and its re-run puts everything right.
+    """
+
+    FILE = "duplicates.sqlite"
+
+    def __init__(self, index_dir: str | Path) -> None:
+        self._db = sqlite3.connect(Path(index_dir) / self.FILE, isolation_level="DEFERRED")
+        self._db.executescript(
+            """
+            CREATE TABLE IF NOT EXISTS prints (
+                doc INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, signature BLOB NOT NULL,
+                dup TEXT NOT NULL);
+            CREATE TABLE IF NOT EXISTS bands (
+                key INTEGER NOT NULL, doc INTEGER NOT NULL, PRIMARY KEY (key, doc)
+            ) WITHOUT ROWID;
+            """
+        )
+
+    def candidates(self, print_: Fingerprint) -> list[tuple[str, bytes, str]]:
+        """(id, signature, group key) of every article sharing a band key with `print_`."""
+        marks = ",".join("?" * len(print_.keys))
+        return self._db.execute(
+            f"SELECT id, signature, dup FROM prints WHERE doc IN "
+            f"(SELECT doc FROM bands WHERE key IN ({marks}))",
+            print_.keys,
+        ).fetchall()
+
+    def put(self, doc_id: str, print_: Fingerprint, key: str) -> None:
+        self.remove(doc_id)
+        doc = self._db.execute(
+            "INSERT INTO prints (id, signature, dup) VALUES (?, ?, ?)",
+            (doc_id, print_.signature, key),
+        ).lastrowid
+        self._db.executemany(
+            "INSERT OR IGNORE INTO bands (key, doc) VALUES (?, ?)", [(k, doc) for k in print_.keys]
+        )
+
+    def remove(self, doc_id: str) -> None:
+        row = self._db.execute(
+            "SELECT doc, signature FROM prints WHERE id = ?", (doc_id,)
+        ).fetchone()
+        if row is None:
+            return
+        doc, signature = row
+        keys = _keys(np.frombuffer(signature, dtype=np.uint32))
+        self._db.executemany(
+            "DELETE FROM bands WHERE key = ? AND doc = ?", [(k, doc) for k in keys]
+        )
+        self._db.execute("DELETE FROM prints WHERE doc = ?", (doc,))
+
+    def commit(self) -> None:
+        self._db.commit()
+
+    def close(self) -> None:
+        """Closes the file; what was not committed is rolled back."""
+        self._db.close()
 
 
 class DuplicateFinder:
     """Assigns each article written in one index run to its duplicate group.
 
     The group key is the id of the first article of the group (an article with no copy is its
-    own group). Candidates come from the committed index (a search for the band tokens) and
-    from the articles written earlier in the same run, which the index cannot see yet.
+    own group). Candidates are the articles in `prints` that share a band key with the new one:
+    those committed earlier and those written earlier in the same run, which `prints` holds too.
     """
 
-    def __init__(self, searcher: Searcher | None) -> None:
-        empty = searcher is None or searcher.doc_count() == 0 or "lsh" not in searcher.schema
-        self._searcher = None if empty else searcher
-        self._batch: dict[str, list[tuple[str, bytes, str]]] = {}
+    def __init__(self, prints: PrintStore) -> None:
+        self._prints = prints
 
     def group(self, doc_id: str, print_: Fingerprint | None) -> str:
         if print_ is None:
+            self._prints.remove(doc_id)
             return doc_id
         best_score, best_key = 0.0, doc_id
-        for other_id, signature, key in self._candidates(print_):
+        for other_id, signature, key in self._prints.candidates(print_):
             if other_id == doc_id:
                 continue
             score = print_.similarity(signature)
             if score >= THRESHOLD and score > best_score:
                 best_score, best_key = score, key
-        for band in print_.bands:
-            self._batch.setdefault(band, []).append((doc_id, print_.signature, best_key))
+        self._prints.put(doc_id, print_, best_key)
         return best_key
 
-    def _candidates(self, print_: Fingerprint) -> Iterator[tuple[str, bytes, str]]:
-        seen: set[str] = set()
-        for band in print_.bands:
-            for candidate in self._batch.get(band, ()):
-                if candidate[0] not in seen:
-                    seen.add(candidate[0])
-                    yield candidate
-        if self._searcher is None:
-            return
-        bands = query.Or([query.Term("lsh", band) for band in print_.bands])
-        for docnum in self._searcher.docs_for_query(bands):
-            stored = self._searcher.stored_fields(docnum)
-            if stored.get("id") not in seen and stored.get("minhash"):
-                yield stored["id"], stored["minhash"], stored.get("dup") or stored["id"]
+    def remove(self, doc_id: str) -> None:
+        self._prints.remove(doc_id)

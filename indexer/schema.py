@@ -9,33 +9,13 @@ from __future__ import annotations
 
 from math import log
 
-from whoosh.analysis import CharsetFilter, LowercaseFilter, RegexTokenizer, StemFilter, StopFilter
-from whoosh.analysis.filters import STOP_WORDS
 from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
-from whoosh.lang.porter2 import stem as porter2
-from whoosh.lang.stopwords import stoplists
 from whoosh.scoring import BM25F
-from whoosh.support.charset import accent_map
+
+from indexer.analysis import EnglishAnalyzer, FastPositions
 
 # Bump when the schema or the enrichment changes in a way that needs `index --rebuild`.
-SCHEMA_VERSION = 3
-
-# Stemming, English stop words and accent folding: "semiconductors" finds "semiconductor",
-# "cafe" finds "café". Measured with bench/ranking.py (MAP on CACM / NPL), against Whoosh's
-# default StemmingAnalyzer (0.267 / 0.278 with the other changes below, 0.314 / 0.287 with them):
-# - Porter2 (Snowball English) instead of Whoosh's original Porter, which leaves stems such as
-#   "generat" beside "gener" and "operat" for "operating";
-# - the NLTK English stop list (127 words, shipped with Whoosh) added to Whoosh's short one:
-#   natural-language questions ("what articles deal with ...") stop matching on their filler.
-#   The price: "who" or "most" alone cannot be searched for.
-STOP_WORDS_EN = frozenset(STOP_WORDS | frozenset(stoplists["en"]))
-_ANALYZER = (
-    RegexTokenizer()
-    | LowercaseFilter()
-    | StopFilter(stoplist=STOP_WORDS_EN)
-    | StemFilter(stemfn=porter2)
-    | CharsetFilter(accent_map)
-)
+SCHEMA_VERSION = 4
 
 
 class BM25(BM25F):
@@ -70,8 +50,8 @@ def make_schema() -> Schema:
         id=ID(stored=True, unique=True),
         url=ID(stored=True),
         site=ID(stored=True, sortable=True),
-        title=TEXT(stored=True, analyzer=_ANALYZER, field_boost=2.0),
-        text=TEXT(stored=True, analyzer=_ANALYZER),
+        title=_text(field_boost=2.0),
+        text=_text(),
         published=ID(stored=True),
         pubday=NUMERIC(int, bits=32, sortable=True, signed=False),
         year=ID(stored=True),
@@ -83,10 +63,16 @@ def make_schema() -> Schema:
         fetched_at=STORED(),
         http_status=STORED(),
         extraction_method=STORED(),
-        # Near-duplicates (indexer/duplicates.py): the group key (the id of the group's first
-        # article, the article's own id when it has no copy), the MinHash band tokens that find
-        # candidates, and the signature that confirms them.
+        # Near-duplicates (indexer/duplicates.py): the group key, the id of the group's first
+        # article (the article's own id when it has no copy). The fingerprints that find copies
+        # live beside the index (duplicates.PrintStore).
         dup=ID(stored=True, sortable=True),
-        lsh=KEYWORD(scorable=False),
-        minhash=STORED(),
     )
+
+
+def _text(field_boost: float = 1.0) -> TEXT:
+    """A stored, searchable text field analysed by indexer/analysis.py, with positions for
+    phrase queries."""
+    field = TEXT(stored=True, analyzer=EnglishAnalyzer(), field_boost=field_boost)
+    field.format = FastPositions(field_boost=field_boost)
+    return field

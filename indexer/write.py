@@ -21,7 +21,8 @@ from whoosh import index as whoosh_index
 from whoosh.index import LockError
 
 from crawler.article import Article
-from indexer.duplicates import DuplicateFinder, fingerprint
+from indexer.codec import FastW3Codec
+from indexer.duplicates import DuplicateFinder, PrintStore, fingerprint
 from indexer.enrich import enrich
 from indexer.schema import SCHEMA_VERSION, make_schema
 
@@ -104,7 +105,8 @@ def _remove_unversioned(index_dir: Path) -> None:
     """Removes the files of an index written directly into the directory (before versions)."""
     for entry in index_dir.iterdir() if index_dir.is_dir() else ():
         if entry.is_file() and (
-            entry.name.startswith(("_MAIN_", "MAIN_", "_dummy")) or entry.name == STATE_FILE
+            entry.name.startswith(("_MAIN_", "MAIN_", "_dummy", PrintStore.FILE))
+            or entry.name == STATE_FILE
         ):
             entry.unlink(missing_ok=True)
 
@@ -225,12 +227,14 @@ def _write(
 ) -> IndexSummary:
     started = time.monotonic()
     ix = open_index(index_dir, create=True)
+    here = index_location(index_dir)
+    version = int(_read_state(here).get("schema_version", 0))
     missing = set(make_schema().names()) - set(ix.schema.names())
-    if missing:
+    if missing or (version < SCHEMA_VERSION and ix.doc_count_all()):
         ix.close()
         raise IndexAccessError(
-            f"the index at {index_dir} was built by an older innosearch (it lacks "
-            f"{', '.join(sorted(missing))}): run `innosearch index --rebuild`, or index "
+            f"the index at {index_dir} was built by an older innosearch (format {version}, "
+            f"this one writes {SCHEMA_VERSION}): run `innosearch index --rebuild`, or index "
             "into a new directory"
         )
     items, bulk = _bulk(ix, items)
@@ -240,28 +244,27 @@ def _write(
         ix.close()
         raise IndexAccessError(f"another process is writing the index at {index_dir}") from None
     summary = IndexSummary()
-    searcher = ix.searcher()
-    duplicates = DuplicateFinder(searcher)
+    prints = PrintStore(here)
+    duplicates = DuplicateFinder(prints)
     try:
         for article, fetched_at, status, gone in items:
             if gone:
                 summary.removed += writer.delete_by_term("id", article.id)
+                duplicates.remove(article.id)
                 continue
             doc = to_document(article, fetched_at, status)
-            print_ = fingerprint(article.text)
-            doc["dup"] = duplicates.group(article.id, print_)
-            if print_ is not None:
-                doc["lsh"], doc["minhash"] = " ".join(print_.bands), print_.signature
+            doc["dup"] = duplicates.group(article.id, fingerprint(article.text))
             writer.update_document(**doc)
             summary.added += 1
             if progress and summary.added % 500 == 0:
                 progress(summary.added)
         writer.commit()
+        prints.commit()  # after the index: see PrintStore
     except BaseException:
         writer.cancel()
         raise
     finally:
-        searcher.close()
+        prints.close()
         summary.total = ix.doc_count()
         ix.close()
     summary.seconds = time.monotonic() - started
@@ -278,8 +281,9 @@ def _write(
 # maps and keeps it whole (about 290 MB per searcher at 50,000 articles, ../shared/WHOOSH.md), and
 # the server keeps one searcher per thread, so its peak memory grew with its threads.
 BULK_MIN = 2000
-_WRITER: dict[str, Any] = {"limitmb": 256, "compound": False}
+_WRITER: dict[str, Any] = {"limitmb": 256, "compound": False, "codec": FastW3Codec()}
 _BULK_WRITER: dict[str, Any] = {
+    "codec": FastW3Codec(),
     "procs": max(2, os.cpu_count() or 2),
     "multisegment": True,
     "limitmb": 512,

@@ -7,13 +7,15 @@ import gzip
 import io
 import subprocess
 import sys
+from collections.abc import Iterator
 from difflib import SequenceMatcher
 from pathlib import Path
 
+import pytest
 from whoosh import index as whoosh_index
 
 from crawler.article import Article
-from indexer import index_articles
+from indexer import index_articles, write
 from indexer.duplicates import THRESHOLD, fingerprint
 from indexer.write import index_location
 
@@ -128,3 +130,37 @@ def test_real_copies_in_real_news_are_grouped(shared: Path, tmp_path: Path) -> N
         for other in ids[1:]:
             assert SequenceMatcher(None, texts[ids[0]], texts[other]).quick_ratio() > 0.8
     assert sum(len(ids) - 1 for ids in members.values()) < len(articles) * 0.05
+
+
+def _article(doc_id: str, text: str) -> Article:
+    return Article(
+        url=f"https://site-{doc_id}.example.com/{doc_id}", id=doc_id, title=doc_id, text=text
+    )
+
+
+def test_a_changed_article_no_longer_attracts_copies_of_its_old_text(tmp_path: Path) -> None:
+    index_articles(tmp_path, [_article("a", STORY)])
+    index_articles(tmp_path, [_article("a", OTHER_REPORT)])  # the page now tells another story
+    index_articles(tmp_path, [_article("e", copy_of(STORY))])
+    assert groups(tmp_path) == {"a": "a", "e": "e"}
+
+
+def test_a_gone_article_no_longer_attracts_copies(tmp_path: Path) -> None:
+    index_articles(tmp_path, [_article("a", STORY)])
+    write._write(tmp_path, [(_article("a", STORY), None, None, True)], None)  # gone from its site
+    index_articles(tmp_path, [_article("e", copy_of(STORY))])
+    assert groups(tmp_path) == {"e": "e"}
+
+
+def test_a_failed_run_leaves_no_fingerprints(tmp_path: Path) -> None:
+    index_articles(tmp_path, [_article("c", OTHER_REPORT)])
+
+    def dies_midway() -> Iterator[Article]:
+        yield _article("x", STORY)
+        raise RuntimeError("the crawl store went away")
+
+    with pytest.raises(RuntimeError):
+        index_articles(tmp_path, dies_midway())
+    index_articles(tmp_path, [_article("y", copy_of(STORY))])
+    # "x" was never indexed, so "y" must not be filed under it.
+    assert groups(tmp_path) == {"c": "c", "y": "y"}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -102,3 +103,12 @@ def test_bulk_decision_keeps_every_item(small_bulk: None) -> None:
         items: Iterator = ((a, None, None, False) for a in _many(n))
         kept, bulk = write_module._bulk(Empty(), items)  # type: ignore[arg-type]
         assert [a.id for a, *_ in kept] == [a.id for a in _many(n)] and bulk is expected
+
+
+def test_an_index_of_an_older_format_is_not_written_into(tmp_path: Path) -> None:
+    index_articles(tmp_path / "ix", fixture_articles())
+    state = index_location(tmp_path / "ix") / write_module.STATE_FILE
+    state.write_text(json.dumps({"schema_version": 3, "store_seq": 0}), encoding="utf-8")
+    with pytest.raises(write_module.IndexAccessError, match="index --rebuild"):
+        index_articles(tmp_path / "ix", fixture_articles()[:1])
+    assert _everything(tmp_path / "ix")["total"] == len(fixture_articles())  # still searchable

@@ -1,0 +1,77 @@
+"""The faster writer's segments are plain Whoosh W3 segments holding the same postings."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from whoosh import index as whoosh_index
+from whoosh.codec.whoosh3 import W3Codec
+from whoosh.qparser import QueryParser
+from whoosh.reading import IndexReader
+
+from indexer.codec import FastW3Codec
+from indexer.schema import WEIGHTING, make_schema
+from indexer.write import to_document
+from tests.conftest import fixture_articles
+
+QUERIES = ["semiconductor", "innovation week", '"science park"', "chip OR vehicle", "innov*"]
+
+
+def _build(path: Path, codec: W3Codec) -> whoosh_index.Index:
+    path.mkdir()
+    ix = whoosh_index.create_in(path, make_schema())
+    writer = ix.writer(codec=codec)
+    # Copies under other ids, so that common words have blocks of many postings (compressed)
+    # and rare ones blocks of few (left as they are).
+    for copy in range(10):
+        for article in fixture_articles():
+            writer.add_document(**{**to_document(article), "id": f"{article.id}-{copy}"})
+    writer.commit()
+    return whoosh_index.open_dir(path)
+
+
+def _answers(ix: whoosh_index.Index) -> dict[str, list[tuple[str, float]]]:
+    parser = QueryParser("text", ix.schema)
+    with ix.searcher(weighting=WEIGHTING) as searcher:
+        return {
+            q: [(hit["id"], round(hit.score, 6)) for hit in searcher.search(parser.parse(q))]
+            for q in QUERIES
+        }
+
+
+def test_same_hits_scores_and_lengths_as_the_stock_writer(tmp_path: Path) -> None:
+    fast = _build(tmp_path / "fast", FastW3Codec())
+    stock = _build(tmp_path / "stock", W3Codec())
+    try:
+        answers = _answers(fast)
+        assert all(answers.values())  # every query finds something
+        assert answers == _answers(stock)
+        with fast.reader() as a, stock.reader() as b:
+            for docnum in range(a.doc_count_all()):
+                assert a.doc_field_length(docnum, "text") == b.doc_field_length(docnum, "text")
+                assert a.stored_fields(docnum) == b.stored_fields(docnum)
+            # Per-term statistics, which Whoosh uses to skip blocks that cannot reach the top.
+            for field in ("title", "text"):
+                assert _term_stats(a, field) == _term_stats(b, field)
+            for term in [b"semiconductor", b"week", b"park"]:
+                assert list(a.postings("text", term).items_as("positions")) == list(
+                    b.postings("text", term).items_as("positions")
+                )
+    finally:
+        fast.close()
+        stock.close()
+
+
+def _term_stats(reader: IndexReader, field: str) -> dict[bytes, tuple]:
+    return {
+        term: (info.weight(), info.doc_frequency(), info.min_length(), info.max_length())
+        for term, info in reader.iter_field(field)
+    }
+
+
+def test_segments_name_the_stock_codec(tmp_path: Path) -> None:
+    ix = _build(tmp_path / "fast", FastW3Codec())
+    try:
+        assert [type(segment.codec()) for segment in ix._segments()] == [W3Codec]
+    finally:
+        ix.close()

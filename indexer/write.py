@@ -243,18 +243,31 @@ def _write(
     except LockError:
         ix.close()
         raise IndexAccessError(f"another process is writing the index at {index_dir}") from None
+    # Into an empty index nothing can be replaced (repeats are handled below): adding skips
+    # the search for an older version of each article.
+    put = writer.add_document if bulk else writer.update_document
     summary = IndexSummary()
     prints = PrintStore(here)
     duplicates = DuplicateFinder(prints)
+    # Whoosh cannot replace a document added in the same run, so an id that comes again
+    # (a JSON lines file that repeats a record) is held back and written after the commit,
+    # where it replaces the first: the last version wins, as with the PostgreSQL backend.
+    seen: set[str] = set()
+    again: dict[str, _Item] = {}
     try:
-        for article, fetched_at, status, gone in items:
+        for item in items:
+            article, fetched_at, status, gone = item
+            if article.id in seen:
+                again[article.id] = item
+                continue
+            seen.add(article.id)
             if gone:
                 summary.removed += writer.delete_by_term("id", article.id)
                 duplicates.remove(article.id)
                 continue
             doc = to_document(article, fetched_at, status)
             doc["dup"] = duplicates.group(article.id, fingerprint(article.text))
-            writer.update_document(**doc)
+            put(**doc)
             summary.added += 1
             if progress and summary.added % 500 == 0:
                 progress(summary.added)
@@ -267,6 +280,10 @@ def _write(
         prints.close()
         summary.total = ix.doc_count()
         ix.close()
+    if again:
+        replaced = _write(index_dir, again.values(), None)
+        summary.removed += replaced.removed
+        summary.total = replaced.total
     summary.seconds = time.monotonic() - started
     return summary
 

@@ -112,3 +112,23 @@ def test_an_index_of_an_older_format_is_not_written_into(tmp_path: Path) -> None
     with pytest.raises(write_module.IndexAccessError, match="index --rebuild"):
         index_articles(tmp_path / "ix", fixture_articles()[:1])
     assert _everything(tmp_path / "ix")["total"] == len(fixture_articles())  # still searchable
+
+
+@pytest.mark.parametrize("bulk", [False, True])
+def test_an_id_repeated_in_one_run_keeps_its_last_version(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, bulk: bool
+) -> None:
+    if bulk:
+        monkeypatch.setattr(write_module, "BULK_MIN", 5)
+    articles = _many(12)
+    first = articles[3]
+    last = Article.from_dict({**first.to_dict(), "title": "Corrected " + first.title})
+    summary = index_articles(tmp_path / "ix", [*articles, last])
+    ix = whoosh_index.open_dir(index_location(tmp_path / "ix"))
+    try:
+        with ix.searcher() as searcher:
+            stored = [(d["id"], d["title"]) for d in searcher.all_stored_fields()]
+    finally:
+        ix.close()
+    assert summary.total == len(stored) == 12
+    assert dict(stored)[first.id] == last.title

@@ -342,6 +342,8 @@ def main() -> int:
     del records
 
     rows: list[tuple[str, str, str, str]] = []
+    if args.skip_load and not (index_dir.exists() and db.exists()):
+        sys.exit(f"--skip-load: no kept index and database in {work}; run once with --keep first")
     if not args.skip_load:
         ours_s, ours_kib = load_ours(corpus_path, index_dir)
         ins_s, fts_s, ds_kib = load_datasette(corpus_path, db)

@@ -90,9 +90,11 @@ class PrintStore:
     Whoosh could hold the band keys as terms, but nearly every key is unique, and a term costs
     Whoosh far more than a row costs SQLite: kept in the index they took 40% of the time of
     writing postings and a third of its size (bench/speed.py). The writer that changes the
-    index changes this file in the same run and commits it right after the index, so a run
-    that dies leaves at worst prints of articles the index lacks (harmless: a group key is only
-    a name) and its re-run puts everything right.
+    index changes this file in the same run and commits it right after the index. A run that
+    dies between the two commits leaves prints of articles it deleted (harmless: a group key is
+    only a name) or misses the prints of articles it added, whose later copies then go
+    unnoticed; the crawl store's position is saved after both, so the next `innosearch index`
+    takes the same changes again and puts the prints right.
     """
 
     FILE = "duplicates.sqlite"

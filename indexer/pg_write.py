@@ -14,7 +14,7 @@ a clear message, like Whoosh's write lock.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import date
 from typing import Any
 
@@ -22,7 +22,7 @@ import psycopg
 from psycopg.types.json import Jsonb
 
 from crawler.article import Article
-from indexer.duplicates import THRESHOLD, Fingerprint, fingerprint
+from indexer.duplicates import Fingerprint, fingerprint, group_key
 from indexer.pg_schema import WRITE_LOCK
 from indexer.write import IndexAccessError, IndexSummary, Progress, to_document
 
@@ -116,7 +116,11 @@ class _Batch:
         known = self._candidates()
         rows = []
         for doc, print_ in self.pending:
-            key = _group(doc["id"], print_, known)
+            key = (
+                doc["id"]
+                if print_ is None
+                else group_key(doc["id"], print_, _candidates(print_, known))
+            )
             if print_ is not None:
                 entry = (doc["id"], print_.signature, key)
                 for band in print_.bands:
@@ -142,21 +146,14 @@ class _Batch:
         return known
 
 
-def _group(doc_id: str, print_: Fingerprint | None, known: dict[str, Any]) -> str:
-    """The duplicate group key, by the rule of `indexer.duplicates.DuplicateFinder.group`."""
-    if print_ is None:
-        return doc_id
-    best_score, best_key = 0.0, doc_id
+def _candidates(print_: Fingerprint, known: dict[str, Any]) -> Iterator[tuple[str, bytes, str]]:
+    """The known articles sharing a band with `print_`, each once."""
     seen: set[str] = set()
     for band in print_.bands:
-        for other_id, signature, key in known.get(band, ()):
-            if other_id in seen or other_id == doc_id:
-                continue
-            seen.add(other_id)
-            score = print_.similarity(signature)
-            if score >= THRESHOLD and score > best_score:
-                best_score, best_key = score, key
-    return best_key
+        for candidate in known.get(band, ()):
+            if candidate[0] not in seen:
+                seen.add(candidate[0])
+                yield candidate
 
 
 def _row(doc: dict[str, Any], key: str, print_: Fingerprint | None) -> tuple[Any, ...]:

@@ -16,6 +16,7 @@ import sqlite3
 import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -45,9 +46,10 @@ class Fingerprint:
     signature: bytes
     keys: tuple[int, ...]  # band number * 2**32 + the CRC-32 of the band's values
 
-    @property
+    @cached_property
     def bands(self) -> tuple[str, ...]:
-        """The band keys as words ("3x1a2b3c4d"), as the PostgreSQL backend indexes them."""
+        """The band keys as words ("3x1a2b3c4d"), as the PostgreSQL backend indexes them
+        (made once: a PostgreSQL write asks for them several times per article)."""
         return tuple(f"{key >> 32}x{key & 0xFFFFFFFF:08x}" for key in self.keys)
 
     def similarity(self, other: bytes) -> float:

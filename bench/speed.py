@@ -30,7 +30,6 @@ import os
 import random
 import re
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -47,6 +46,7 @@ sys.path.insert(0, str(REPO))
 
 from bench import corpus  # noqa: E402
 from indexer.write import remove_index  # noqa: E402
+from tests.loopback import free_port  # noqa: E402
 
 BIN = Path(sys.executable).parent
 SEED = 8
@@ -136,12 +136,6 @@ def choose_queries(records: Sequence[dict[str, Any]], n: int) -> list[Query]:
 
 
 # ---- processes ----------------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def timed(cmd: Sequence[str], env: dict[str, str] | None = None) -> tuple[float, int]:

@@ -19,7 +19,6 @@ import os
 import pwd
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
 import time
@@ -30,6 +29,8 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import psycopg
 from psycopg import sql
+
+from tests.loopback import free_port, stop
 
 TEST_URL_ENV = "INNOSEARCH_TEST_PG"
 _START_SECONDS = 30.0
@@ -61,12 +62,6 @@ def find_bindir() -> Path:
         "PostgreSQL server binaries (initdb, postgres) not found: install Debian's "
         "postgresql package, or set INNOSEARCH_PG_BIN or INNOSEARCH_TEST_PG"
     )
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class Server:
@@ -163,13 +158,8 @@ def running() -> Iterator[Server]:
         _wait_ready(url, proc, root / "server.log")
         yield Server(url)
     finally:
-        if proc is not None and proc.poll() is None:
-            proc.send_signal(signal.SIGINT)  # fast shutdown: ends sessions, then exits
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+        if proc is not None:
+            stop(proc, signal.SIGINT, timeout=20)  # fast shutdown: ends sessions, then exits
         log.close()
         shutil.rmtree(root, ignore_errors=True)
 

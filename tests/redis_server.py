@@ -15,7 +15,6 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
@@ -23,6 +22,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import redis
+
+from tests.loopback import free_port, stop
 
 TEST_URL_ENV = "INNOSEARCH_TEST_REDIS"
 _START_SECONDS = 15.0
@@ -41,12 +42,6 @@ def find_server() -> str:
             "INNOSEARCH_REDIS_SERVER or INNOSEARCH_TEST_REDIS"
         )
     return candidate
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @contextlib.contextmanager
@@ -87,13 +82,8 @@ def running() -> Iterator[str]:
         _wait_ready(url, proc, root / "server.log")
         yield url
     finally:
-        if proc is not None and proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+        if proc is not None:
+            stop(proc)
         log.close()
         shutil.rmtree(root, ignore_errors=True)
 

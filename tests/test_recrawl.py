@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -18,6 +17,7 @@ from innosearch.config import Config, SiteConfig
 from innosearch.recrawl import plan_sites
 from innosearch.sample_site import serve
 from tests.conftest import CLI
+from tests.loopback import free_port
 
 _SCRIPT = Path(sys.executable).with_name("innosearch")
 INNOSEARCH = [str(_SCRIPT)] if _SCRIPT.exists() else [sys.executable, "-m", "innosearch.cli"]
@@ -61,12 +61,6 @@ def wait_for(condition: Callable[[], bool], timeout: float) -> None:
     while not condition():
         assert time.monotonic() < deadline, "timed out"
         time.sleep(0.02)
-
-
-def closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def test_overlapping_run_refuses_and_a_killed_run_is_taken_over(tmp_path: Path) -> None:
@@ -115,7 +109,7 @@ def test_overlapping_run_refuses_and_a_killed_run_is_taken_over(tmp_path: Path) 
 
 
 def test_a_site_that_fails_fails_the_run_and_not_the_others(tmp_path: Path) -> None:
-    down = f"http://localhost:{closed_port()}/"  # another host than the herald's 127.0.0.1
+    down = f"http://localhost:{free_port()}/"  # another host than the herald's 127.0.0.1
     with serve() as site:
         write_config(
             tmp_path,

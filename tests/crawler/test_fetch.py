@@ -12,6 +12,7 @@ import pytest
 
 from crawler.fetch import MAX_REDIRECTS, Fetcher, HostThrottle
 from crawler.settings import CrawlSettings
+from tests.loopback import free_port
 
 from .conftest import Hit, Route, Site
 
@@ -180,9 +181,7 @@ class _CountingThrottle(HostThrottle):
 
 
 def test_connection_errors_are_retried_then_reported(settings: CrawlSettings) -> None:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()  # nothing listens there
     throttle = _CountingThrottle()
     with Fetcher(settings, backoff=0.01, throttle=throttle) as fetcher:
         result = fetcher.fetch(f"http://127.0.0.1:{port}/")

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import socket
-
 import pytest
 
 from crawler.fetch import Fetcher
 from crawler.robots import RobotsCache, agent_token, fetch_robots, robots_url
 from crawler.settings import CrawlSettings
+from tests.loopback import free_port
 
 from .conftest import Route, Site
 
@@ -86,9 +85,7 @@ def test_unreachable_robots_means_disallow_all(
 
 
 def test_network_failure_means_disallow_all(settings: CrawlSettings) -> None:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()
     # Nothing listens on the port now: connection refused, retried, then given up.
     with Fetcher(settings, backoff=0.01) as fetcher:
         policy = fetch_robots(fetcher, f"http://127.0.0.1:{port}/")

@@ -13,8 +13,9 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -66,14 +67,36 @@ def batch(n: int) -> list[Article]:
     ]
 
 
+def race(clients: list[Callable[[], None]], commit: Callable[[int], None]) -> int:
+    """Runs the clients in threads while another thread calls `commit(0)`, `commit(1)`, ...
+    until they have finished (at most MAX_COMMITS times); returns how many commits it made."""
+    clients_done = threading.Event()
+    commits = 0
+
+    def writer() -> None:
+        nonlocal commits
+        while not clients_done.is_set() and commits < MAX_COMMITS:
+            commit(commits)
+            commits += 1
+
+    writing = threading.Thread(target=writer)
+    threads = [threading.Thread(target=c) for c in clients]
+    writing.start()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    clients_done.set()
+    writing.join(timeout=60)
+    return commits
+
+
 def test_searches_and_exports_see_no_error_while_the_index_commits(tmp_path: Path) -> None:
     index = tmp_path / "index"
     index_articles(index, fixture_articles())
     start = requests.Session()
     failures: list[str] = []
     seen: dict[int, list[int]] = {c: [] for c in range(CLIENTS)}
-    clients_done = threading.Event()
-    commits = 0
 
     def client(number: int) -> None:
         session = requests.Session()
@@ -93,24 +116,13 @@ def test_searches_and_exports_see_no_error_while_the_index_commits(tmp_path: Pat
             except (requests.RequestException, ValueError) as e:
                 failures.append(f"{path}: {e!r}")
 
-    def writer() -> None:
-        nonlocal commits
-        while not clients_done.is_set() and commits < MAX_COMMITS:
-            index_articles(index, batch(commits))
-            commits += 1
-
     with loopback_server(index, {"RATE_LIMIT_PER_SECOND": 0}) as url:
         first = start.get(url + "api/search", params={"q": "wafer"}, timeout=10).json()["total"]
-        writing = threading.Thread(target=writer)
-        threads = [threading.Thread(target=client, args=(c,)) for c in range(CLIENTS)]
         started = time.monotonic()
-        writing.start()
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(timeout=120)
-        clients_done.set()
-        writing.join(timeout=60)
+        commits = race(
+            [partial(client, c) for c in range(CLIENTS)],
+            lambda n: index_articles(index, batch(n)),
+        )
         elapsed = time.monotonic() - started
         last = start.get(url + "api/search", params={"q": "wafer"}, timeout=10).json()["total"]
 
@@ -131,8 +143,6 @@ def test_long_exports_stream_whole_while_commits_merge_segments(tmp_path: Path) 
     index_articles(index, [article(n, "wafer") for n in range(300)])
     failures: list[str] = []
     rows: list[int] = []
-    clients_done = threading.Event()
-    commits = 0
 
     def client() -> None:
         session = requests.Session()
@@ -146,22 +156,11 @@ def test_long_exports_stream_whole_while_commits_merge_segments(tmp_path: Path) 
             except (requests.RequestException, ValueError) as e:
                 failures.append(repr(e))
 
-    def writer() -> None:
-        nonlocal commits
-        while not clients_done.is_set() and commits < MAX_COMMITS:
-            index_articles(index, [*batch(commits), article(1000 + commits, "wafer")])
-            commits += 1
-
     with loopback_server(index, {"RATE_LIMIT_PER_SECOND": 0}) as url:
-        writing = threading.Thread(target=writer)
-        threads = [threading.Thread(target=client) for _ in range(3)]
-        writing.start()
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(timeout=120)
-        clients_done.set()
-        writing.join(timeout=60)
+        commits = race(
+            [client] * 3,
+            lambda n: index_articles(index, [*batch(n), article(1000 + n, "wafer")]),
+        )
 
     assert not failures, failures[:3]
     assert commits >= 3 and len(rows) == 36 and min(rows) >= 300

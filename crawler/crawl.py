@@ -23,7 +23,6 @@ A page whose fetch was in flight when the crawl died is simply fetched again on 
 from __future__ import annotations
 
 import hashlib
-import re
 import time
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -31,12 +30,9 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 from urllib.parse import urljoin
 
-from lxml import html as lxml_html
-from lxml.etree import ParserError
-
 from crawler.article import Article, article_id, site_of
-from crawler.encoding import decode_html
-from crawler.extract import extract
+from crawler.classify import Verdict, classify
+from crawler.extract import extract_page, parse_html
 from crawler.feeds import looks_like_feed, parse_feed
 from crawler.fetch import (
     CRAWL_TYPES,
@@ -54,37 +50,19 @@ from crawler.store import CrawlStore, FrontierItem, FrontierKind, PageState, Run
 from crawler.urls import Scope, host_key, looks_like_binary, normalize_seeds, normalize_url
 
 __all__ = [
-    "MAX_CONTENT_LINK_DENSITY",
-    "MIN_ARTICLE_CHARS",
     "CrawlProgress",
     "CrawlSummary",
     "PageInfo",
     "crawl",
-    "is_article",
     "page_article",
     "read_page",
     "store_article",
 ]
 
-# -- when is a page an article ----------------------------------------------------------------
-# Kept small on purpose (tune the numbers, not the logic). An article has at least
-# MIN_ARTICLE_CHARS of extracted text, and its page is not a listing. A listing (front page,
-# section page, tag page) can carry as much prose as an article in its teasers, so length alone
-# cannot tell them apart; what gives it away is the links in the content area (the body without
-# nav, header, footer and aside): they carry a large share of its text, or there are many
-# headline links (anchor text of HEADLINE_CHARS or more) for the amount of text extracted.
-MIN_ARTICLE_CHARS = 300
-MAX_CONTENT_LINK_DENSITY = 0.2
-HEADLINE_CHARS = 25
-CHARS_PER_HEADLINE_LINK = 250
-
-_FURNITURE_TAGS = ("nav", "header", "footer", "aside", "script", "style", "noscript", "template")
 _GZIP_TYPES = SITEMAP_TYPES - FEED_TYPES
 # A seed may be a page, a feed or a (gzipped) sitemap: configured feeds and sitemaps are handed
 # to `crawl` as seeds, and what they are is only known once fetched.
 _SEED_TYPES = SITEMAP_TYPES | HTML_TYPES
-_WS = re.compile(r"\s+")
-_UTF8_PARSER = lxml_html.HTMLParser(encoding="utf-8")
 # How many queued URLs the scheduler looks at when choosing a host that is ready.
 _LOOKAHEAD = 64
 
@@ -135,26 +113,14 @@ class PageInfo:
     feeds: list[str] = field(default_factory=list)  # <link rel=alternate> RSS/Atom
     noindex: bool = False
     nofollow: bool = False
-    content_link_density: float = 0.0
-    headline_links: int = 0
 
 
-def _text_len(text: str | None) -> int:
-    return len(_WS.sub("", text or ""))
-
-
-def read_page(body: bytes, url: str, content_type: str | None = None) -> PageInfo:
-    """Links, feeds, robots meta directives and listing signals of an HTML page."""
+def read_page(page: bytes | Any, url: str, content_type: str | None = None) -> PageInfo:
+    """Links, feeds and robots meta directives of an HTML page: its bytes, or the document
+    `crawler.extract.parse_html` made of them (read it before the extractor cleans it)."""
     info = PageInfo()
-    text = decode_html(body, content_type)
-    if not text.strip():
-        return info
-    try:
-        # Decoded once by the page's own rules (crawler.encoding), then handed to lxml as UTF-8
-        # with the encoding fixed: left to itself lxml would obey a <meta charset> that no
-        # longer describes these bytes.
-        doc = lxml_html.document_fromstring(text.encode("utf-8"), parser=_UTF8_PARSER, base_url=url)
-    except (ParserError, ValueError):
+    doc = parse_html(page, content_type) if isinstance(page, bytes | bytearray) else page
+    if doc is None:
         return info
     base = url
     for element in doc.iter("base"):
@@ -178,21 +144,6 @@ def read_page(body: bytes, url: str, content_type: str | None = None) -> PageInf
         href = anchor.get("href")
         if href and "nofollow" not in (anchor.get("rel") or "").lower():
             info.links.append(_join(base, href))
-
-    body_el = doc.find("body")
-    if body_el is not None:
-        for element in list(body_el.iter(*_FURNITURE_TAGS)):
-            parent = element.getparent()
-            if parent is not None:
-                parent.remove(element)
-        total = _text_len(body_el.text_content())
-        linked = 0
-        for anchor in body_el.iter("a"):
-            length = _text_len(anchor.text_content())
-            linked += length
-            if length >= HEADLINE_CHARS:
-                info.headline_links += 1
-        info.content_link_density = linked / total if total else 0.0
     return info
 
 
@@ -203,41 +154,33 @@ def _join(base: str, href: str) -> str:
         return ""
 
 
-def is_article(article: Article, page: PageInfo) -> bool:
-    """Whether a page holds one article rather than a list of them (see the constants above)."""
-    length = len(article.text.strip())
-    if length < MIN_ARTICLE_CHARS:
-        return False
-    if page.content_link_density > MAX_CONTENT_LINK_DENSITY:
-        return False
-    return page.headline_links * CHARS_PER_HEADLINE_LINK <= length
-
-
 def page_article(
-    body: bytes, page_url: str, headers: dict[str, str], page: PageInfo | None = None
-) -> tuple[Article | None, PageInfo]:
-    """The article an HTML page holds, or None for a listing or a noindex page, and the page's
-    own information (links, feeds). Pure: no store, no network, so re-extraction from the WARC
-    archive reaches the same decision as the crawl did.
+    body: bytes, page_url: str, headers: dict[str, str]
+) -> tuple[Article | None, PageInfo, Verdict]:
+    """The article an HTML page holds (None for a listing, a short or a noindex page), the
+    page's own information (links, feeds) and the verdict with its reason (`crawler.classify`).
+    Pure: no store, no network, so re-extraction from the WARC archive reaches the same
+    decision as the crawl did. The page is parsed once: links are read from the document
+    before the extractor cleans it.
 
     The article's id comes from its canonical URL when that is on the same site (one document
     per article, however many URLs lead to it); ``canonical_url`` is set to that document URL.
     """
     content_type = headers.get("content-type") or None
-    if page is None:
-        page = read_page(body, page_url, content_type)
+    doc = parse_html(body, content_type)
+    page = read_page(doc, page_url)
     noindex = page.noindex or "noindex" in headers.get("x-robots-tag", "").lower()
-    if noindex:
-        return None, page
-    article = extract(body, url=page_url, content_type=content_type)
-    if not is_article(article, page):
-        return None, page
+    extraction = extract_page(doc, url=page_url)
+    verdict = classify(extraction, page_url, noindex=noindex)
+    if not verdict.article:
+        return None, page, verdict
+    article = extraction.article
     canonical = normalize_url(article.canonical_url or "", page_url)
     doc_url = canonical if canonical and site_of(canonical) == site_of(page_url) else page_url
     article.url = page_url
     article.canonical_url = doc_url
     article.id = article_id(doc_url)
-    return article, page
+    return article, page, verdict
 
 
 def store_article(store: CrawlStore, article: Article, *, fetched_at: str, http_status: int) -> str:
@@ -329,8 +272,9 @@ class _Request:
 class _Fetched:
     """What a worker brings back: the response and the CPU work done on it off the main thread.
 
-    ``article`` and ``page`` are only filled for a changed HTML page (digest differs from the
-    stored one); ``disallowed`` means robots.txt forbade the URL and nothing was requested.
+    ``article``, ``page`` and ``verdict`` are only filled for a changed HTML page (digest
+    differs from the stored one); ``disallowed`` means robots.txt forbade the URL and nothing
+    was requested.
     """
 
     request: _Request
@@ -339,6 +283,7 @@ class _Fetched:
     digest: str = ""
     page: PageInfo | None = None
     article: Article | None = None
+    verdict: Verdict | None = None
     extracted: bool = False
 
 
@@ -482,7 +427,9 @@ class _Crawl:
             content_type = result.headers.get("content-type", "")
             if changed and _kind_of(content_type, result.body, item.kind) == "html":
                 final_url = normalize_url(result.final_url) or item.url
-                fetched.article, fetched.page = page_article(result.body, final_url, result.headers)
+                fetched.article, fetched.page, fetched.verdict = page_article(
+                    result.body, final_url, result.headers
+                )
                 fetched.extracted = True
         return fetched
 
@@ -592,6 +539,8 @@ class _Crawl:
             content_type=result.headers.get("content-type"),
             fetched_at=result.fetched_at,
             article_id=previous.article_id if previous else None,
+            # Why the page is or is not an article: unchanged bytes keep the last verdict.
+            note=previous.note if previous else None,
         )
         store.save_raw(
             url,
@@ -602,6 +551,8 @@ class _Crawl:
             body=result.body,
         )
         outcome = "page"
+        if fetched.verdict is not None:
+            state.note = fetched.verdict.reason
         content_type = result.headers.get("content-type", "")
         if not fetched.extracted:
             if previous is not None and previous.content_hash == fetched.digest:

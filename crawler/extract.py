@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urljoin
 
@@ -41,7 +42,7 @@ from crawler.selectors import (
     ExtractOptions,
 )
 
-__all__ = ["ExtractOptions", "extract"]
+__all__ = ["ExtractOptions", "Extraction", "extract", "extract_page", "parse_html"]
 
 _WS = re.compile(r"\s+")
 _WORD = re.compile(r"\w+")
@@ -62,8 +63,20 @@ _HEADING_TAGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 _DEFAULT_OPTIONS = ExtractOptions()
 
 
+@dataclass
+class Extraction:
+    """An Article and the evidence it was found with, for the crawler's article test
+    (`crawler.classify`): the blocks of the cleaned tree the text came from, and the page's
+    declarations (``<meta>`` values, the JSON-LD object describing the page)."""
+
+    article: Article
+    main: list[Any] = field(default_factory=list)  # lxml elements, after cleaning
+    meta: dict[str, str] = field(default_factory=dict)
+    structured: dict[str, Any] = field(default_factory=dict)
+
+
 def extract(
-    html: str | bytes,
+    html: str | bytes | Any,
     url: str = "",
     content_type: str | None = None,
     options: ExtractOptions | None = None,
@@ -73,19 +86,34 @@ def extract(
     ``content_type`` is the HTTP header (its charset is used when ``html`` is bytes). The worst
     case is an Article with empty text and ``extraction_method="none"``, which the indexer skips.
     """
+    return extract_page(html, url, content_type, options).article
+
+
+def extract_page(
+    html: str | bytes | Any,
+    url: str = "",
+    content_type: str | None = None,
+    options: ExtractOptions | None = None,
+) -> Extraction:
+    """`extract`, with the evidence. ``html`` may be a document from `parse_html`, so a caller
+    that also reads the page (links, robots meta) parses it once; the document is cleaned in
+    place, so read it before, not after."""
     try:
         return _extract(html, url, content_type, options or _DEFAULT_OPTIONS)
     except Exception:  # a broken page must not stop a crawl
-        return Article(url=url or "", extraction_method="none")
+        return Extraction(Article(url=url or "", extraction_method="none"))
 
 
 def _extract(
-    html: str | bytes, url: str, content_type: str | None, options: ExtractOptions
-) -> Article:
-    tree = _parse(html, content_type, options)
+    html: str | bytes | Any, url: str, content_type: str | None, options: ExtractOptions
+) -> Extraction:
+    if isinstance(html, lxml_html.HtmlElement):
+        tree = html
+    else:
+        tree = parse_html(html, content_type, options)
     article = Article(url=url or "", extraction_method="none")
     if tree is None:
-        return article
+        return Extraction(article)
     jsonld = jsonld_objects(tree)
     main = _main_jsonld(jsonld)
     meta = _meta_values(tree)
@@ -105,7 +133,7 @@ def _extract(
     )
 
     _clean(tree, options)
-    paragraphs, method = _body(tree, article.title, options)
+    paragraphs, method, parts = _body(tree, article.title, options)
     structured = main.get("articleBody")
     if isinstance(structured, list):
         structured = "\n\n".join(str(part) for part in structured)
@@ -115,14 +143,21 @@ def _extract(
         text, method = _structured_paragraphs(structured), "json-ld"
     article.text = text
     article.extraction_method = method if text else "none"
-    return article
+    return Extraction(article, main=parts, meta=meta, structured=main)
 
 
 # --- parsing ------------------------------------------------------------------------------------
 
 
-def _parse(html: str | bytes, content_type: str | None, options: ExtractOptions) -> Any:
-    """An lxml document for any input, or None when there is nothing to parse."""
+def parse_html(
+    html: str | bytes, content_type: str | None = None, options: ExtractOptions | None = None
+) -> Any:
+    """An lxml document for any input, or None when there is nothing to parse: the one parse
+    of a page, shared by the extractor and the crawler's link reading (`crawler.crawl`).
+
+    Bytes are decoded by the page's own rules (`crawler.encoding`) and lxml gets text, so a
+    ``<meta charset>`` that no longer describes the bytes cannot mislead it."""
+    options = options or _DEFAULT_OPTIONS
     if isinstance(html, bytes | bytearray):
         text = decode_html(bytes(html), content_type)
     elif isinstance(html, str):
@@ -408,8 +443,8 @@ def _drop(el: Any) -> None:
 # --- body ---------------------------------------------------------------------------------------
 
 
-def _body(tree: Any, title: str, options: ExtractOptions) -> tuple[list[str], str]:
-    """The article paragraphs and how they were found."""
+def _body(tree: Any, title: str, options: ExtractOptions) -> tuple[list[str], str, list[Any]]:
+    """The article paragraphs, how they were found, and the blocks they came from."""
     body = tree.find("body")
     if body is None:
         body = tree
@@ -441,7 +476,7 @@ def _body(tree: Any, title: str, options: ExtractOptions) -> tuple[list[str], st
             ancestor = ancestor.getparent()
             level += 1
     if not scores:
-        return _fallback(body, measure), "fallback"
+        return _fallback(body, measure), "fallback", [body]
 
     def final(el: Any) -> float:
         length = text_len.get(el, 0) or 1
@@ -477,7 +512,7 @@ def _body(tree: Any, title: str, options: ExtractOptions) -> tuple[list[str], st
     paragraphs: list[str] = []
     for part in parts:
         paragraphs.extend(_render(part, measure, title, options))
-    return paragraphs, "density"
+    return paragraphs, "density", parts
 
 
 def _direct_text(el: Any) -> list[str]:

@@ -51,7 +51,9 @@ def reextract(
             summary.damaged += 1
         else:
             page_url = normalize_url(response.url) or url
-            article, _page = page_article(response.body, page_url, response.headers)
+            article, _page, verdict = page_article(response.body, page_url, response.headers)
+            with store.transaction():
+                store.note_page(url, verdict.reason)
             if article is None:
                 summary.not_articles += 1
             else:

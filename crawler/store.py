@@ -86,7 +86,8 @@ CREATE TABLE IF NOT EXISTS pages (
     content_hash TEXT,
     content_type TEXT,
     fetched_at TEXT NOT NULL,
-    article_id TEXT                   -- the article this page produced, if any
+    article_id TEXT,                  -- the article this page produced, if any
+    note TEXT                         -- why the page is or is not an article (crawler.classify)
 );
 CREATE INDEX IF NOT EXISTS pages_site ON pages (site);
 CREATE TABLE IF NOT EXISTS raw (
@@ -166,6 +167,7 @@ class PageState:
     content_type: str | None
     fetched_at: str
     article_id: str | None
+    note: str | None = None  # why the page is or is not an article, from its last HTML body
 
 
 def _article_json(article: Article) -> str:
@@ -199,6 +201,11 @@ class CrawlStore:
             self._db.executescript(
                 f"BEGIN IMMEDIATE;{_SCHEMA}PRAGMA user_version={SCHEMA_VERSION};COMMIT;"
             )
+            with self.transaction():
+                # Stores made before pages had a note get the column (NULL: not yet known).
+                columns = {row[1] for row in self._db.execute("PRAGMA table_info(pages)")}
+                if "note" not in columns:
+                    self._db.execute("ALTER TABLE pages ADD COLUMN note TEXT")
         except BaseException:
             self._db.close()
             raise
@@ -406,7 +413,7 @@ class CrawlStore:
     def page_state(self, url: str) -> PageState | None:
         row = self._db.execute(
             "SELECT url, final_url, status, etag, last_modified, content_hash, content_type, "
-            "fetched_at, article_id FROM pages WHERE url = ?",
+            "fetched_at, article_id, note FROM pages WHERE url = ?",
             (url,),
         ).fetchone()
         return PageState(*row) if row else None
@@ -414,8 +421,8 @@ class CrawlStore:
     def record_page(self, state: PageState, kind: FrontierKind = "page") -> None:
         self._db.execute(
             "INSERT OR REPLACE INTO pages (url, site, kind, final_url, status, etag, "
-            "last_modified, content_hash, content_type, fetched_at, article_id) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "last_modified, content_hash, content_type, fetched_at, article_id, note) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 state.url,
                 site_of(state.url),
@@ -428,6 +435,7 @@ class CrawlStore:
                 state.content_type,
                 state.fetched_at,
                 state.article_id,
+                state.note,
             ),
         )
 
@@ -498,6 +506,22 @@ class CrawlStore:
     def link_page_article(self, url: str, article_id: str) -> None:
         """Records that the page at ``url`` produced ``article_id`` (so its 404 takes it down)."""
         self._db.execute("UPDATE pages SET article_id = ? WHERE url = ?", (article_id, url))
+
+    def note_page(self, url: str, note: str) -> None:
+        """Records why the page at ``url`` is or is not an article (re-extraction's verdict)."""
+        self._db.execute("UPDATE pages SET note = ? WHERE url = ?", (note, url))
+
+    def page_reasons(self) -> dict[str, int]:
+        """How many fetched pages are not articles, by the kind of reason (listing, too short,
+        noindex...: the note's part before its first colon), most common first."""
+        rows = self._db.execute(
+            "SELECT note FROM pages WHERE kind = 'page' AND article_id IS NULL AND note IS NOT NULL"
+        )
+        counts: dict[str, int] = {}
+        for (note,) in rows:
+            kind = note.split(":", 1)[0].strip()
+            counts[kind] = counts.get(kind, 0) + 1
+        return dict(sorted(counts.items(), key=lambda item: (-item[1], item[0])))
 
     def frontier_note(self, url: str) -> str | None:
         """Why a frontier URL failed or was skipped (redirect loop, too large, ...), if noted."""

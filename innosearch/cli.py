@@ -479,6 +479,9 @@ def cmd_stats(args: argparse.Namespace, config: Config) -> int:
         print(" (no index)")
     store = stats["store"]
     print(f"crawl store {store['path']}: {store['pages']} pages, {store['articles']} articles")
+    if store.get("not_articles"):
+        reasons = ", ".join(f"{kind} {n}" for kind, n in store["not_articles"].items())
+        print(f"pages not kept as articles: {reasons} (`innosearch why URL` for one page)")
     header = ("site", "last run", "ok", "last success", "failed runs", "new per run", "days idle")
     rows = [header]
     for site in stats["sites"]:
@@ -501,6 +504,51 @@ def cmd_stats(args: argparse.Namespace, config: Config) -> int:
         if site["last_error"]:
             print(f"{site['site']}: last error: {site['last_error']}")
     return 0
+
+
+def cmd_why(args: argparse.Namespace, config: Config) -> int:
+    """Why a URL is or is not in the index: the crawl store's verdict on its last fetch."""
+    from crawler.store import CrawlStore
+    from crawler.urls import normalize_url
+
+    url = normalize_url(args.url)
+    if url is None:
+        raise UserError(f"{args.url!r} is not an http(s) URL")
+    if not (config.data_dir / "crawl.sqlite").exists():
+        raise UserError(f"no crawl store in {config.data_dir}: run `innosearch crawl URL...` first")
+    with CrawlStore(config.data_dir) as store:
+        print("\n".join(why_lines(store, url)))
+    return 0
+
+
+def why_lines(store: Any, url: str) -> list[str]:
+    """The answer of `innosearch why`: a verdict line, then the last fetch and the reason."""
+    state = store.page_state(url)
+    if state is None:
+        note = store.frontier_note(url)
+        if note:
+            return [f"{url}: not fetched: {note}"]
+        return [f"{url}: not in the crawl store (never reached by a crawl)"]
+    fetch = f"last fetch: HTTP {state.status} at {state.fetched_at}"
+    if state.final_url != url:
+        fetch += f" (from {state.final_url})"
+    reason = state.note or store.frontier_note(url)
+    source = store.article_source(state.article_id) if state.article_id else None
+    if source is not None and source[1]:
+        verdict = f"not kept: its article {state.article_id} is gone (HTTP 404/410 from its page)"
+    elif source is not None:
+        verdict = f"kept as article {state.article_id}"
+        if source[0] != url:
+            verdict += f" (stored from {source[0]})"
+    elif 200 <= state.status < 300:
+        verdict = "not kept as an article"
+        reason = reason or "no reason recorded (fetched by an older innosearch: run reextract)"
+    else:
+        verdict = f"not kept: HTTP {state.status}"
+    lines = [f"{url}: {verdict}", fetch]
+    if reason:
+        lines.append(f"why: {reason}")
+    return lines
 
 
 def collect_stats(config: Config) -> dict[str, Any]:
@@ -631,6 +679,10 @@ def _parser() -> argparse.ArgumentParser:
     data(p)
     index(p)
     p.add_argument("--json", action="store_true")
+
+    p = command("why", cmd_why, "why a page is or is not kept as an article")
+    p.add_argument("url", metavar="URL")
+    data(p)
 
     p = command("extract", cmd_extract, "extract articles from HTML files (plain or .gz)")
     p.add_argument("files", nargs="+", metavar="FILE")

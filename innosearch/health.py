@@ -227,12 +227,23 @@ def collect_stats(
 ) -> dict[str, Any]:
     """The maintainers' view: index, crawl store and one row per site."""
     data = Path(data_dir)
-    store: dict[str, Any] = {"path": str(data), "pages": 0, "articles": 0, "sites": []}
+    store: dict[str, Any] = {
+        "path": str(data),
+        "pages": 0,
+        "articles": 0,
+        "not_articles": {},
+        "sites": [],
+    }
     if (data / "crawl.sqlite").exists():
         from crawler.store import CrawlStore
 
         with CrawlStore(data) as s:
-            store.update(pages=s.count_pages(), articles=s.count_articles(), sites=s.site_health())
+            store.update(
+                pages=s.count_pages(),
+                articles=s.count_articles(),
+                not_articles=s.page_reasons(),
+                sites=s.site_health(),
+            )
     return {
         "index": index_stats(index_dir, live),
         "store": store,

@@ -13,6 +13,7 @@ import hashlib
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -299,10 +300,10 @@ def _make_handler(site: Site) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
-@pytest.fixture
-def site() -> Iterator[Site]:
-    """An empty site on a free loopback port; tests add routes or call `build_news_site`."""
-    site = Site()
+@contextmanager
+def serving(site: Site) -> Iterator[Site]:
+    """Serves ``site`` on a free loopback port (sets ``site.base``) until the block ends; the
+    `site` fixture, and benchmarks that need a site of their own (bench/classify.py)."""
     server = ThreadingHTTPServer(("127.0.0.1", 0), _make_handler(site))
     server.daemon_threads = True
     site.base = f"http://127.0.0.1:{server.server_address[1]}"
@@ -314,6 +315,13 @@ def site() -> Iterator[Site]:
         server.shutdown()
         thread.join()
         server.server_close()
+
+
+@pytest.fixture
+def site() -> Iterator[Site]:
+    """An empty site on a free loopback port; tests add routes or call `build_news_site`."""
+    with serving(Site()) as served:
+        yield served
 
 
 @pytest.fixture

@@ -2,18 +2,23 @@
 
     .venv/bin/python bench/crawl.py                 # 2,000 articles, delay 0, 4 workers
     .venv/bin/python bench/crawl.py --articles 500  # a quicker run
+    .venv/bin/python bench/crawl.py --real          # the 501 real pages of ../shared/data
 
 The site runs in a child process on loopback (a threaded HTTP server), so the CPU figures are
 the crawler's alone: fetching, robots.txt, link discovery, extraction, WARC archiving and the
 SQLite store. One host means one request at a time (per-host concurrency 1), so pages/s is
 bounded by the round trip plus the crawler's work per page, not by the worker count; CPU per
 page is the figure that says what a page costs us. Peak RSS is the process's high-water mark.
+``--real`` serves the real publishers' pages of ``data/extraction/aeb`` and ``data/dates`` as the
+article pages instead (larger, messier pages: parsing and extraction weigh more there).
 """
 
 from __future__ import annotations
 
 import argparse
+import gzip
 import multiprocessing
+import os
 import resource
 import sys
 import tempfile
@@ -28,6 +33,7 @@ from crawler.crawl import crawl  # noqa: E402
 from crawler.settings import CrawlSettings  # noqa: E402
 from crawler.store import CrawlStore  # noqa: E402
 
+SHARED = Path(os.environ.get("INNOSEARCH_SHARED", REPO.parent / "shared"))
 PER_SECTION = 50  # article links per section page
 _CITIES = ("Shenzhen", "Hsinchu", "Munich", "Bangalore", "Oulu", "Suzhou", "Lyon", "Austin")
 _THINGS = (
@@ -80,19 +86,31 @@ def _section(s: int, articles: int) -> bytes:
     ).encode()
 
 
-def _serve(port_out: multiprocessing.connection.Connection, articles: int) -> None:
+def _real_pages() -> list[bytes]:
+    """The HTML of every page of data/extraction/aeb and data/dates."""
+    folders = (SHARED / "data" / "extraction" / "aeb" / "html", SHARED / "data" / "dates" / "html")
+    return [gzip.decompress(path.read_bytes()) for f in folders for path in sorted(f.glob("*.gz"))]
+
+
+def _serve(port_out: multiprocessing.connection.Connection, articles: int, real: bool) -> None:
     """The child process: the generated site, answered from memory."""
+    bodies = _real_pages() if real else []
     sections = (articles + PER_SECTION - 1) // PER_SECTION
     pages: dict[str, bytes] = {
         "/robots.txt": b"User-agent: *\nAllow: /\n",
         "/": b"<html><body>"
-        + b"".join(f'<a href="/section/{s}">Section {s}</a>'.encode() for s in range(1, 3))
+        + b"".join(
+            f'<a href="/section/{s}">Section {s}</a>'.encode()
+            # Real pages link to their own site's paths (404 here): every section is linked
+            # from the front page so that depth 2 reaches every page without following those.
+            for s in range(1, (sections if real else 2) + 1)
+        )
         + b"</body></html>",
     }
     for s in range(1, sections + 1):
         pages[f"/section/{s}"] = _section(s, articles)
     for n in range(articles):
-        pages[f"/news/{n}"] = _article(n)
+        pages[f"/news/{n}"] = bodies[n] if real else _article(n)
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -125,17 +143,22 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--articles", type=int, default=2000, help="article pages on the site")
     parser.add_argument("--workers", type=int, default=4, help="crawl worker threads")
+    parser.add_argument("--real", action="store_true", help="real pages as the article pages")
     args = parser.parse_args()
+    if args.real:
+        args.articles = len(_real_pages())
 
     receive, send = multiprocessing.Pipe(duplex=False)
-    server = multiprocessing.Process(target=_serve, args=(send, args.articles), daemon=True)
+    server = multiprocessing.Process(
+        target=_serve, args=(send, args.articles, args.real), daemon=True
+    )
     server.start()
     port = receive.recv()
     sections = (args.articles + PER_SECTION - 1) // PER_SECTION
     settings = CrawlSettings(
         delay=0.0,
         max_pages=args.articles + sections + 10,
-        max_depth=sections + 5,
+        max_depth=2 if args.real else sections + 5,
         allow_local=True,
         workers=args.workers,
     )
@@ -155,14 +178,15 @@ def main() -> int:
 
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     pages = summary.pages_fetched
-    print(f"site:         {args.articles} articles, {sections} section pages (one host, delay 0)")
+    kind = "real pages" if args.real else "articles"
+    print(f"site:         {args.articles} {kind}, {sections} section pages (one host, delay 0)")
     print(f"crawled:      {pages} pages, {articles} articles stored, {summary.errors} errors")
     print(f"wall time:    {seconds:.1f} s")
     print(f"pages/s:      {pages / seconds:.1f}")
     print(f"CPU per page: {cpu / max(pages, 1) * 1000:.1f} ms ({cpu:.1f} s CPU in all)")
     print(f"peak RSS:     {after.ru_maxrss / 1024:.0f} MB")
     print(f"WARC archive: {warc_bytes / 1024 / 1024:.1f} MB")
-    return 0 if articles == args.articles else 1
+    return 0 if articles == args.articles or args.real else 1
 
 
 if __name__ == "__main__":

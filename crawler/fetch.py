@@ -48,6 +48,7 @@ __all__ = [
     "FetchResult",
     "Fetcher",
     "HostThrottle",
+    "is_public_address",
     "utc_now",
 ]
 
@@ -199,11 +200,32 @@ def _retry_after(value: str | None) -> float | None:
     return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
-def _is_public(address: str) -> bool:
+# IPv6 prefixes that carry an IPv4 address in their last 32 bits (RFC 6052 NAT64, RFC 2765
+# translated, RFC 4291 IPv4-compatible): 64:ff9b::a9fe:a9fe reaches 169.254.169.254 through a
+# NAT64 gateway, so the embedded address must pass the same test. IPv4-mapped, 6to4 and Teredo
+# have accessors of their own in `ipaddress`. The local-use NAT64 prefix (RFC 8215) embeds at a
+# position only its operator knows, so nothing under it counts as public.
+_EMBEDS_IPV4 = tuple(
+    ipaddress.IPv6Network(net) for net in ("64:ff9b::/96", "::ffff:0:0:0/96", "::/96")
+)
+_LOCAL_NAT64 = ipaddress.IPv6Network("64:ff9b:1::/48")
+
+
+def is_public_address(address: str) -> bool:
+    """Whether an address is on the public internet, including every IPv4 address an IPv6 one
+    embeds (mapped, NAT64, 6to4, Teredo...): each of them must be public too."""
     ip = ipaddress.ip_address(address.split("%", 1)[0])
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    return ip.is_global and not ip.is_multicast
+        ip = ip.ipv4_mapped  # ::ffff:a.b.c.d is the IPv4 host itself
+    if not ip.is_global or ip.is_multicast:
+        return False
+    if isinstance(ip, ipaddress.IPv4Address):
+        return True
+    if ip in _LOCAL_NAT64:
+        return False
+    embedded = [ip.sixtofour, *(ip.teredo or ())]
+    embedded += [ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF) for net in _EMBEDS_IPV4 if ip in net]
+    return all(is_public_address(str(v4)) for v4 in embedded if v4 is not None)
 
 
 def _chunks(response: requests.Response) -> Iterator[bytes]:
@@ -301,7 +323,7 @@ class Fetcher:
         self.backoff = backoff
         self.max_retry_after = max_retry_after
         self._resolve = resolver
-        self._address_ok = address_ok or _is_public
+        self._address_ok = address_ok or is_public_address
         self._pins: Pins = {}
         self._pins_lock = threading.Lock()
         self._local = threading.local()

@@ -16,6 +16,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from protego import Protego
 
+from crawler.article import site_of
 from crawler.fetch import REDIRECT_STATUSES, Fetcher, utc_now
 
 __all__ = ["MAX_ROBOTS_BYTES", "RobotsCache", "RobotsPolicy", "agent_token", "robots_url"]
@@ -74,13 +75,17 @@ class RobotsPolicy:
 def fetch_robots(fetcher: Fetcher, url: str) -> RobotsPolicy:
     """Fetches and reads the robots.txt governing ``url`` (any URL on the host will do)."""
     location = robots_url(url)
-    result = fetcher.fetch(location, accept=None)
+    # Redirects stay on the site (http -> https, a www. variant): a robots.txt that points at
+    # another host must not lead the crawler to addresses the site's own pages could not reach
+    # (with allow_local set, a private host elsewhere). Not followed, it counts as unavailable.
+    result = fetcher.fetch(location, accept=None, may_follow=lambda t: site_of(t) == site_of(url))
     policy = RobotsPolicy(
         url=location, mode="disallow_all", status=result.status, fetched_at=result.fetched_at
     )
     policy.fetched_at = policy.fetched_at or utc_now()
     if result.status in REDIRECT_STATUSES:
-        # RFC 9309 2.3.1.2: past five redirects the file may be taken as unavailable.
+        # RFC 9309 2.3.1.2: past five redirects (or one we will not follow) the file may be
+        # taken as unavailable.
         policy.mode = "allow_all"
         policy.error = result.error
     elif result.error is not None:

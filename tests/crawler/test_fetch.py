@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from crawler.fetch import MAX_REDIRECTS, Fetcher, HostThrottle
+from crawler.fetch import MAX_REDIRECTS, Fetcher, HostThrottle, is_public_address
 from crawler.settings import CrawlSettings
 from tests.loopback import free_port
 
@@ -202,7 +202,23 @@ def test_local_addresses_are_refused_unless_allowed(site: Site, settings: CrawlS
 
 
 @pytest.mark.parametrize(
-    "address", ["10.1.2.3", "192.168.0.10", "169.254.169.254", "::1", "fe80::1", "::ffff:127.0.0.1"]
+    "address",
+    [
+        "10.1.2.3",
+        "192.168.0.10",
+        "169.254.169.254",
+        "::1",
+        "fe80::1",
+        "::ffff:127.0.0.1",
+        # IPv6 forms that embed 169.254.169.254: NAT64, local-use NAT64, 6to4, translated,
+        # IPv4-compatible, Teredo (client bits inverted)
+        "64:ff9b::a9fe:a9fe",
+        "64:ff9b:1::a9fe:a9fe",
+        "2002:a9fe:a9fe::1",
+        "::ffff:0:a9fe:a9fe",
+        "::a9fe:a9fe",
+        "2001:0:a9fe:a9fe::5601:5601",
+    ],
 )
 def test_private_resolutions_are_refused(settings: CrawlSettings, address: str) -> None:
     def resolver(host: str, port: int, **kwargs: Any) -> list[Any]:
@@ -212,6 +228,13 @@ def test_private_resolutions_are_refused(settings: CrawlSettings, address: str) 
     with Fetcher(strict, resolver=resolver) as fetcher:
         result = fetcher.fetch("http://news.example/")
     assert result.error and address in result.error
+
+
+@pytest.mark.parametrize(
+    "address", ["93.184.215.14", "2606:4700::1111", "64:ff9b::5db8:d70e", "2002:5db8:d70e::1"]
+)
+def test_public_addresses_pass_embedded_ones_included(address: str) -> None:
+    assert is_public_address(address)
 
 
 def test_non_http_urls_are_refused(settings: CrawlSettings) -> None:

@@ -103,6 +103,22 @@ def test_redirected_robots_is_followed(site: Site, settings: CrawlSettings) -> N
     assert policy.allowed(site.url("/y"), "innosearch")
 
 
+def test_robots_redirect_to_another_host_is_not_followed(
+    site: Site, settings: CrawlSettings
+) -> None:
+    """With allow_local set for our own loopback site, a robots.txt redirect to another host
+    (here `localhost`, a private address too) must not be followed: only the site's own pages
+    may be local."""
+    other = site.url("/elsewhere-robots.txt").replace("127.0.0.1", "localhost")
+    _robots(site, Route(status=302, headers={"Location": other}, etag=False))
+    site.routes["/elsewhere-robots.txt"] = Route(body=b"User-agent: *\nDisallow: /\n")
+    with Fetcher(settings) as fetcher:
+        policy = fetch_robots(fetcher, site.url("/"))
+    assert "/elsewhere-robots.txt" not in site.paths()
+    assert policy.error and "not followed" in policy.error
+    assert policy.mode == "allow_all"  # an unfollowed redirect: no rules to obey (RFC 9309)
+
+
 def test_html_served_as_robots_allows_all(site: Site, settings: CrawlSettings) -> None:
     _robots(site, Route(body=b"<html><body>Welcome!</body></html>"))
     with Fetcher(settings) as fetcher:

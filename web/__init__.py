@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import threading
 from typing import Any
+from urllib.parse import quote
 
 from flask import Flask
+from werkzeug.routing import PathConverter
 
 from indexer.backend import Backend, open_backend
 
@@ -24,6 +26,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     if not app.testing:
         app.debug = False  # FLASK_DEBUG in the environment must not reach a served app
     app.json.sort_keys = False
+    app.url_map.converters["article_id"] = ArticleIdConverter
     # One index per app, Whoosh directory or PostgreSQL URL, opened lazily (see get_index).
     app.extensions["innosearch.index"] = None
 
@@ -37,6 +40,18 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(stats.bp)
     errors.init_app(app)
     return app
+
+
+class ArticleIdConverter(PathConverter):
+    """An article id in a URL path. Ids from JSON lines are free text, so one may hold "/" or
+    "..": in links each is percent-encoded (``../x`` becomes ``..%2Fx``) so a link never leaves
+    the article view, and the decoded path, slashes and all, routes back to the id."""
+
+    regex = ".+"
+    part_isolating = False  # werkzeug guesses True for a regex without "/"
+
+    def to_url(self, value: str) -> str:
+        return quote(value, safe="")
 
 
 def get_index(app: Flask) -> Backend:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -55,9 +56,9 @@ def api_export_csv() -> ResponseReturnValue:
 
     def lines() -> Iterator[str]:
         yield "\ufeff"
-        yield from _csv_lines([header])
+        yield from _csv_lines([header], crawled=True)
         for row in rows:
-            yield from _csv_lines([_csv_row(row)])
+            yield from _csv_lines([_csv_row(row)], crawled=True)
 
     return _download(stream_with_context(lines()), "text/csv", "innosearch-export.csv")
 
@@ -109,9 +110,12 @@ def _csv_row(row: dict[str, Any]) -> list[Any]:
     return [*values, " ".join(a["url"] for a in row.get("also", []))]
 
 
-def _csv_lines(rows: Iterable[Iterable[Any]]) -> Iterator[str]:
+def _csv_lines(rows: Iterable[Iterable[Any]], crawled: bool = False) -> Iterator[str]:
+    """CSV lines; with ``crawled`` (cells of crawled text) every text cell is quoted, so a
+    spreadsheet that splits on ";" (many locales) keeps "a;=1+1" in one cell."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
+    quoting = csv.QUOTE_NONNUMERIC if crawled else csv.QUOTE_MINIMAL
+    writer = csv.writer(buffer, lineterminator="\r\n", quoting=quoting)
     for row in rows:
         writer.writerow([_defuse(v) for v in row])
         yield buffer.getvalue()
@@ -119,9 +123,16 @@ def _csv_lines(rows: Iterable[Iterable[Any]]) -> Iterator[str]:
         buffer.truncate()
 
 
+# A cell a spreadsheet could read as a formula (OWASP's list: = + - @), also behind leading
+# white space or line breaks, which spreadsheets skip, or behind a ";" or "," that a
+# spreadsheet set to another list separator would split the cell at.
+_FORMULA = re.compile(r"(?:^|[;,])\s*[=+\-@]|^\s")
+
+
 def _defuse(value: Any) -> Any:
-    """Crawled titles starting with = + - @ would run as formulas in a spreadsheet."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+    """Such a cell is prefixed with a quote, which makes it text (every text cell is quoted
+    too, so a separator inside it does not split it)."""
+    if isinstance(value, str) and _FORMULA.search(value):
         return "'" + value
     return value
 

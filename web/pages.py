@@ -72,7 +72,7 @@ def search_page() -> ResponseReturnValue:
     return response
 
 
-@bp.get("/article/<doc_id>")
+@bp.get("/article/<article_id:doc_id>")
 def article_page(doc_id: str) -> ResponseReturnValue:
     doc = get_index(current_app).get_document(doc_id)
     if doc is None:

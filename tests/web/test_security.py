@@ -65,6 +65,26 @@ ARTICLES = [
         "title": "Vaccine trial story",
         "text": "A vaccine trial with biotech partners and mRNA drugs.",
     },
+    # Titles a spreadsheet would run as formulas, in every disguise: after a ";" (the list
+    # separator of many locales), after a line break or spaces, and the plain ones.
+    *(
+        {
+            "id": f"formula-{n}",
+            "url": f"https://ok.example/formula/{n}",
+            "title": title,
+            "text": "A formula story about wafer fabs.",
+        }
+        for n, title in enumerate(
+            ["a;=1+1", "\n=1+1", "  +SUM(1)", '=HYPERLINK("http://x")', "@cmd", "-2+3"]
+        )
+    ),
+    # An id that is a path: its links must stay on the article view.
+    {
+        "id": "../../etc/passwd",
+        "url": "https://ok.example/p",
+        "title": "Path story",
+        "text": "A story whose id walks up the path, about battery cells.",
+    },
 ]
 
 
@@ -163,6 +183,11 @@ def test_only_http_urls_become_links(hostile: FlaskClient) -> None:
     page = Audit()
     page.feed(hostile.get("/?q=").get_data(as_text=True))
     originals = [a["href"] for tag, a in page.tags if tag == "a" and "nofollow" in a.get("rel", "")]
+    originals = [
+        h
+        for h in originals
+        if not h.startswith(("https://ok.example/formula", "https://ok.example/p"))
+    ]
     assert len(originals) == 3 and all(h.startswith("https://") for h in originals)
     for doc_id in ("xss-js", "xss-data", "xss-copy"):
         text = audit(hostile, f"/article/{doc_id}")
@@ -185,6 +210,32 @@ def test_reflected_parameters_are_escaped(hostile: FlaskClient) -> None:
     audit(hostile, "/?year=%3Cscript%3E", status=400)
     audit(hostile, "/?q=%22%3Cscript%3Ealert(1)", status=400)  # the "did you mean" fix link
     audit(hostile, "/article/%3Cscript%3Ealert(1)%3C%2Fscript%3E", status=404)
+
+
+def test_no_csv_cell_can_run_as_a_formula(hostile: FlaskClient) -> None:
+    """Read as a spreadsheet would, whether it splits on "," or on ";": no cell starts (after
+    leading white space) with a formula character."""
+    import csv
+    import io
+
+    text = hostile.get("/api/export.csv?q=formula").get_data(as_text=True).lstrip("\ufeff")
+    rows = list(csv.reader(io.StringIO(text)))
+    titles = {row[2] for row in rows[1:]}
+    assert len(titles) == 6 and all(t.startswith("'") for t in titles)
+    for row in rows:
+        for cell in row:
+            for piece in cell.split(";"):
+                assert piece.lstrip()[:1] not in ("=", "+", "-", "@") or cell.startswith("'")
+    # Text cells are quoted too, so a separator inside one does not split it.
+    assert '"\'a;=1+1"' in text
+
+
+def test_ids_are_url_encoded_in_links(hostile: FlaskClient) -> None:
+    html = hostile.get("/?q=path").get_data(as_text=True)
+    assert 'href="/article/..%2F..%2Fetc%2Fpasswd"' in html
+    assert "/article/../" not in html
+    page = hostile.get("/article/..%2F..%2Fetc%2Fpasswd")
+    assert page.status_code == 200 and "Path story" in page.get_data(as_text=True)
 
 
 def test_the_api_returns_the_same_fields_as_data(hostile: FlaskClient) -> None:

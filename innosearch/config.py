@@ -99,7 +99,7 @@ SETTINGS: list[tuple[str, str]] = [
     ("seeds", "start URLs that `innosearch recrawl` crawls when the store knows none"),
     ("stats_token", "secret that unlocks the per-site details of `/stats` and `/api/stats`"),
     ("log_format", "`auto` (JSON lines when stderr is not a terminal), `json` or `text`"),
-    ("rate_limit_per_second", "`/api/` requests per second per client address (0: no limit)"),
+    ("rate_limit_per_second", "page and `/api/` requests per second per client (0: no limit)"),
     ("rate_limit_burst", "requests a client may send at once before the rate limit applies"),
     ("trusted_proxy", "address of a reverse proxy whose X-Forwarded-For names the client"),
     ("max_query_string", "longest query string in bytes; longer answers 414"),

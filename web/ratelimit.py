@@ -1,12 +1,14 @@
-"""A per-client rate limit on the JSON API: one token bucket per client address.
+"""A per-client rate limit on the pages and the JSON API: one token bucket per client address.
 
 A researcher clicking through the page sends a request or two a second and never notices the
 limit; a script looping without a pause gets 429 with `Retry-After` instead of starving
-everyone else's searches (each search is CPU work in this process). Settings, from the app
-config: RATE_LIMIT_PER_SECOND (tokens added per second, default 20; 0 turns the limit off) and
-RATE_LIMIT_BURST (the bucket's size, default 60: a burst a page's scripts and a quick reader
-never reach). A request costs one token when it starts, so a streamed export counts once
-however long it runs.
+everyone else's searches (each search is CPU work in this process, and the page `/` runs the
+same search as `/api/search`). Static files and `/healthz` are not counted: a page's own
+stylesheet and script must not eat its reader's tokens, and a monitor must always get through.
+Settings, from the app config: RATE_LIMIT_PER_SECOND (tokens added per second, default 20; 0 turns
+the limit off) and RATE_LIMIT_BURST (the bucket's size, default 60: a burst a page's scripts and a
+quick reader never reach). A request costs one token when it starts, so a streamed export counts
+once however long it runs.
 
 Clients are told apart by address; IPv6 clients by their /64, which one host commonly holds
 whole. Loopback clients are not limited: they are the machine's own users (`innosearch demo`,
@@ -28,7 +30,7 @@ from flask import Flask, current_app, request
 from werkzeug.exceptions import TooManyRequests
 
 DEFAULTS = {"RATE_LIMIT_PER_SECOND": 20.0, "RATE_LIMIT_BURST": 60}
-LIMITED_PREFIX = "/api/"
+UNLIMITED_PREFIXES = ("/static/", "/healthz")
 MAX_CLIENTS = 10_000  # buckets kept; full ones are forgotten first (they hold no state)
 
 
@@ -108,7 +110,7 @@ def init_app(app: Flask) -> None:
 
 
 def _limit() -> None:
-    if not request.path.startswith(LIMITED_PREFIX):
+    if request.path.startswith(UNLIMITED_PREFIXES):
         return
     address = request.remote_addr
     if _is_loopback(address):

@@ -1,4 +1,5 @@
-"""Request limits: a per-client rate limit on /api/*, and caps on what a request may carry.
+"""Request limits: a per-client rate limit on pages and /api/*, and caps on what a request
+may carry.
 
 A script looping without a pause gets 429 with Retry-After and a JSON error; a researcher
 clicking around never sees one; an oversized URL or body is refused before anything reads it.
@@ -35,7 +36,11 @@ def limited(built_index: Path) -> Iterator[Flask]:
 
 
 def statuses(client: FlaskClient, url: str, n: int, env: dict[str, str] = SOMEONE) -> list[int]:
-    return [client.get(url, environ_base=env).status_code for _ in range(n)]
+    codes = []
+    for _ in range(n):
+        with client.get(url, environ_base=env) as response:  # closes a static file's handle
+            codes.append(response.status_code)
+    return codes
 
 
 def test_a_burst_then_429_with_retry_after_and_a_json_error(limited: Flask) -> None:
@@ -51,11 +56,18 @@ def test_a_burst_then_429_with_retry_after_and_a_json_error(limited: Flask) -> N
     assert client.get("/api/timeline", environ_base=SOMEONE).status_code == 429
 
 
-def test_pages_and_health_checks_are_not_limited(limited: Flask) -> None:
+def test_pages_share_the_limit_but_static_files_and_health_checks_do_not(
+    limited: Flask,
+) -> None:
+    """The page `/` runs the same search as the API, so it draws on the same bucket (and
+    answers 429 as a page); its stylesheet and a monitor's health check never do."""
     client = limited.test_client()
-    statuses(client, "/api/search", 4)
-    assert statuses(client, "/?q=chip", 5) == [200] * 5
+    assert statuses(client, "/?q=chip", 2) + statuses(client, "/api/search", 1) == [200] * 3
+    refused = client.get("/?q=chip", environ_base=SOMEONE)
+    assert refused.status_code == 429 and "text/html" in refused.headers["Content-Type"]
+    assert int(refused.headers["Retry-After"]) >= 1
     assert statuses(client, "/healthz", 5) == [200] * 5
+    assert statuses(client, "/static/style.css", 5) == [200] * 5
 
 
 def test_an_export_counts_once_however_long_it_streams(limited: Flask) -> None:

@@ -425,6 +425,8 @@ def app_settings(config: Config) -> dict[str, Any]:
         "TRUSTED_PROXY": config.trusted_proxy or None,
         "MAX_QUERY_STRING": config.max_query_string,
         "MAX_CONTENT_LENGTH": config.max_content_length,
+        "CONNECTION_LIMIT": config.connection_limit,
+        "IDLE_TIMEOUT": config.idle_timeout,
     }
 
 

@@ -80,6 +80,8 @@ class Config:
     trusted_proxy: str = ""
     max_query_string: int = 16 * 1024
     max_content_length: int = 64 * 1024
+    connection_limit: int = 1000
+    idle_timeout: int = 30
     # Not settings: the `[[sites]]` tables, and the file the configuration came from (if any).
     sites: list[SiteConfig] = field(default_factory=list)
     source: Path | None = None
@@ -104,6 +106,8 @@ SETTINGS: list[tuple[str, str]] = [
     ("trusted_proxy", "address of a reverse proxy whose X-Forwarded-For names the client"),
     ("max_query_string", "longest query string in bytes; longer answers 414"),
     ("max_content_length", "largest request body in bytes; larger answers 413"),
+    ("connection_limit", "most connections the web server holds open at once"),
+    ("idle_timeout", "seconds before the web server closes a connection that sends nothing"),
     ("crawl.user_agent", "User-Agent sent with every request; name a contact URL"),
     ("crawl.delay", "seconds between requests to one host (a larger Crawl-delay wins)"),
     ("crawl.max_pages", "most pages fetched in one crawl"),

@@ -53,6 +53,14 @@ def _error(status: int, message: str, fix: str | None = None) -> tuple[Response 
     return page, status
 
 
+def error_response(app: Flask, path: str, status: int, message: str) -> Response:
+    """The app's answer to a request refused before it reached the app (by the WSGI server),
+    in the same format and with the same headers as the app's own errors."""
+    with app.test_request_context(path if path.startswith("/") else "/"):
+        body, code = _error(status, message)
+        return _secure(app.make_response((body, code)))
+
+
 def _http_error(error: HTTPException) -> tuple[Response | str, int, list[tuple[str, str]]]:
     """Werkzeug's errors in our format, keeping the headers that say what to do next
     (`Allow` on a 405, `Retry-After` on a 429 or 503) as RFC 9110 asks."""

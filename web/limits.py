@@ -13,7 +13,14 @@ from __future__ import annotations
 from flask import Flask, current_app, request
 from werkzeug.exceptions import RequestEntityTooLarge, RequestURITooLarge
 
-DEFAULTS = {"MAX_CONTENT_LENGTH": 64 * 1024, "MAX_QUERY_STRING": 16 * 1024}
+DEFAULTS = {
+    "MAX_CONTENT_LENGTH": 64 * 1024,
+    "MAX_QUERY_STRING": 16 * 1024,
+    # Enforced by the WSGI server (`web.server`): open connections at once, and seconds after
+    # which a connection that sends nothing (an idle keep-alive, a half-sent request) is closed.
+    "CONNECTION_LIMIT": 1000,
+    "IDLE_TIMEOUT": 30,
+}
 
 
 def init_app(app: Flask) -> None:

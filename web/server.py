@@ -6,9 +6,12 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from waitress.channel import HTTPChannel
 from waitress.server import create_server
+from waitress.task import ErrorTask
 
 from web import create_app
+from web.errors import error_response
 
 
 def make_server(
@@ -39,7 +42,7 @@ def serve_app(app: Flask, host: str = "127.0.0.1", port: int = 8080, threads: in
     """
     proxy = app.config.get("TRUSTED_PROXY") or None
     forwarded = {"trusted_proxy_headers": {"x-forwarded-for"}} if proxy else {}
-    return create_server(
+    server = create_server(
         app,
         host=host,
         port=port,
@@ -47,8 +50,46 @@ def serve_app(app: Flask, host: str = "127.0.0.1", port: int = 8080, threads: in
         ident="innosearch",
         max_request_body_size=int(app.config["MAX_CONTENT_LENGTH"]),
         trusted_proxy=proxy,
+        # Idle or half-sent connections cost a socket each, not a thread: allow many, close
+        # the idle ones after IDLE_TIMEOUT seconds, and poll() rather than select(), which
+        # fails past 1,024 open descriptors.
+        connection_limit=int(app.config["CONNECTION_LIMIT"]),
+        channel_timeout=int(app.config["IDLE_TIMEOUT"]),
+        cleanup_interval=max(1, int(app.config["IDLE_TIMEOUT"]) // 2),
+        asyncore_use_poll=True,
         **forwarded,
     )
+    channel = _channel_class(app)
+    for listener in [server, *getattr(server, "map", {}).values()]:
+        if hasattr(listener, "channel_class"):
+            listener.channel_class = channel
+    return server
+
+
+def _channel_class(app: Flask) -> type[HTTPChannel]:
+    """Waitress's connection handler, answering the requests waitress itself refuses (a body
+    over the limit, headers too large, a malformed request line) in the app's own format:
+    JSON under /api/, a page elsewhere, with the app's security headers."""
+
+    class AppErrorTask(ErrorTask):
+        def execute(self) -> None:
+            error = self.request.error
+            message = f"{error.reason.lower()}: {error.body}"
+            path = getattr(self.request, "path", None) or "/"  # none if the start line was bad
+            response = error_response(app, path, error.code, message)
+            body = response.get_data()
+            self.status = f"{error.code} {error.reason}"
+            self.response_headers.extend(
+                (k, v) for k, v in response.headers.items() if k.lower() != "content-length"
+            )
+            self.set_close_on_finish()
+            self.content_length = len(body)
+            self.write(body)
+
+    class AppChannel(HTTPChannel):
+        error_task_class = AppErrorTask
+
+    return AppChannel
 
 
 def server_url(server: Any) -> str:

@@ -14,16 +14,15 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Iterator, Sequence
-from datetime import date
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
-from crawler.article import Article
 from indexer.target import index_target
 from innosearch.config import Config, ConfigError, check_config, load_config
 from innosearch.lock import LockedError
 from innosearch.logs import facts, setup_logging
+from innosearch.records import InputError, Skipped, read_articles, read_records, to_article
 
 log = logging.getLogger("innosearch")
 
@@ -54,7 +53,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except LockedError as e:
         print(f"innosearch {args.command}: {e}", file=sys.stderr)
         return EXIT_BUSY if args.command in ("recrawl", "index") else 1
-    except (UserError, ConfigError, QueryError, IndexAccessError, NothingToCrawl) as e:
+    except (UserError, InputError, ConfigError, QueryError, IndexAccessError, NothingToCrawl) as e:
         print(f"innosearch {args.command}: {e}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
@@ -289,15 +288,17 @@ def cmd_index(args: argparse.Namespace, config: Config) -> int:
     if args.from_jsonl:
         if args.rebuild:
             raise UserError("--rebuild rebuilds from the crawl store; it cannot take --from-jsonl")
-        records = _read_jsonl(args.from_jsonl)
+        skipped = Skipped()
+        articles = read_articles(args.from_jsonl, skipped)
         with index_lock(config.index_dir), open_index_backend(config) as index:
-            articles = ((_article(r, n), None, None, False) for n, r in records)
-            summary = index.write(articles, _progress)
+            summary = index.write(((a, None, None, False) for a in articles), _progress)
         log.info(
             f"index: {summary.added} articles indexed in {summary.seconds:.1f} s "
             f"({summary.rate:.0f}/s); {summary.total} in {config.index_dir}",
             extra={"event": "index", "added": summary.added, "total": summary.total},
         )
+        if skipped.count:
+            raise UserError(skipped.summary())
         return 0
     return index_store(config, rebuild=args.rebuild)
 
@@ -328,53 +329,6 @@ def index_store(config: Config, rebuild: bool) -> int:
 
 def _progress(done: int) -> None:
     log.info(f"index: {done} articles…", extra={"event": "index-progress", "done": done})
-
-
-def _read_jsonl(path: str) -> Iterator[tuple[int, dict[str, Any]]]:
-    """Yields (line number, record); a bad line is reported and skipped, never fatal."""
-    stream = _open_input(path)
-    with stream:
-        for number, line in enumerate(stream, 1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-                if not isinstance(record, dict):
-                    raise ValueError("not a JSON object")
-            except ValueError as e:
-                log.warning("%s line %d skipped: %s", path, number, e)
-                continue
-            yield number, record
-
-
-def _open_input(path: str) -> TextIO:
-    if path == "-":
-        return sys.stdin
-    p = Path(path)
-    if not p.is_file():
-        raise UserError(f"no such file: {path}")
-    if p.suffix == ".gz":
-        return gzip.open(p, "rt", encoding="utf-8")
-    return p.open(encoding="utf-8")
-
-
-def _article(record: dict[str, Any], line: int) -> Article:
-    record = dict(record)
-    published = record.get("published")
-    record["published"] = _iso_date(published) if published else None
-    if record.get("id") is not None:
-        record["id"] = str(record["id"])
-    article = Article.from_dict(record)
-    if not article.url and not record.get("id"):
-        log.warning("line %d has neither id nor url: indexed under a generated id", line)
-    return article
-
-
-def _iso_date(value: Any) -> str | None:
-    try:
-        return date.fromisoformat(str(value)[:10]).isoformat()
-    except ValueError:
-        return None
 
 
 # ---- searching and serving ----------------------------------------------------------------------
@@ -593,16 +547,24 @@ def cmd_extract(args: argparse.Namespace, config: Config) -> int:
 def cmd_enrich(args: argparse.Namespace, config: Config) -> int:
     from indexer.enrich import enrich
 
-    for _line, record in _read_jsonl(args.file or "-"):
-        published = _iso_date(record["published"]) if record.get("published") else None
-        facets = enrich(str(record.get("title") or ""), str(record.get("text") or ""), published)
+    skipped = Skipped()
+    source = args.file or "-"
+    for line, record in read_records(source, skipped):
+        try:
+            article = to_article(record)
+        except ValueError as e:
+            skipped.add(source, line, str(e))
+            continue
+        facets = enrich(article.title, article.text, article.published)
         out = {
-            "id": record.get("id"),
+            "id": article.id if record.get("id") is not None else None,
             "year": facets.year,
             "chains": facets.chains,
             "countries": facets.countries,
         }
         print(json.dumps(out, ensure_ascii=False))
+    if skipped.count:
+        raise UserError(skipped.summary())
     return 0
 
 

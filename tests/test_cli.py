@@ -35,7 +35,7 @@ def test_index_from_jsonl_keeps_given_ids_and_skips_bad_lines(cli: CLI, tmp_path
     )
     index = str(tmp_path / "ix")
     code, _, err = cli("index", "--from-jsonl", str(records), "--index", index)
-    assert code == 0 and "line 2 skipped" in err
+    assert code == 1 and "1 line skipped: line 2: not JSON" in err  # the rest is indexed
     body = json.loads(cli("search", "graphene", "--index", index, "--json")[1])
     assert body["results"][0]["id"] == "42" and body["results"][0]["published"] == "2020-05-06"
     body = json.loads(cli("search", "maglev", "--index", index, "--json")[1])

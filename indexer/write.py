@@ -25,6 +25,7 @@ from indexer.codec import FastW3Codec
 from indexer.duplicates import DuplicateFinder, PrintStore, fingerprint
 from indexer.enrich import enrich
 from indexer.schema import SCHEMA_VERSION, make_schema
+from indexer.subwriters import SubWriterDied, WatchedMpWriter
 
 STATE_FILE = "innosearch-state.json"
 
@@ -239,7 +240,7 @@ def _write(
         )
     items, bulk = _bulk(ix, items)
     try:
-        writer = ix.writer(**(_BULK_WRITER if bulk else _WRITER))
+        writer = WatchedMpWriter(ix, **_BULK_WRITER) if bulk else ix.writer(**_WRITER)
     except LockError:
         ix.close()
         raise IndexAccessError(f"another process is writing the index at {index_dir}") from None
@@ -273,6 +274,9 @@ def _write(
                 progress(summary.added)
         writer.commit()
         prints.commit()  # after the index: see PrintStore
+    except SubWriterDied as e:
+        writer.cancel()
+        raise IndexAccessError(str(e)) from None
     except BaseException:
         writer.cancel()
         raise

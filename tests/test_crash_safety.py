@@ -76,3 +76,39 @@ def test_kill_9_mid_index_then_rerun(tmp_path: Path) -> None:
         assert search(live, SearchRequest(q="title:1199"))["total"] == 1
     finally:
         live.close()
+
+
+def children(pid: int) -> list[int]:
+    try:
+        text = Path(f"/proc/{pid}/task/{pid}/children").read_text()
+    except OSError:
+        return []
+    return [int(p) for p in text.split()]
+
+
+def test_a_killed_sub_writer_fails_the_bulk_build_instead_of_hanging_it(tmp_path: Path) -> None:
+    """A bulk build (an empty index, 2,000 articles or more) writes through one sub-writer
+    process per core. One of them killed mid-run (as the kernel does when memory runs out):
+    the command stops within seconds with a message, exits 1, and leaves no documents."""
+    records = tmp_path / "bulk.jsonl"
+    write_records(records, 6000)
+    index = tmp_path / "index"
+    child = subprocess.Popen(index_command(records, index), stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while not children(child.pid) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    victims = children(child.pid)
+    assert victims, "the bulk build started no sub-writer"
+    os.kill(victims[0], signal.SIGKILL)
+    try:
+        _out, err = child.communicate(timeout=60)
+    finally:
+        child.kill()
+    assert child.returncode == 1
+    assert "sub-writer" in err and "killed by signal 9" in err
+    assert "Traceback" not in err
+    live = LiveIndex(index)
+    try:
+        assert live.run(lambda s: s.doc_count()) == 0
+    finally:
+        live.close()

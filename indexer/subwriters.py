@@ -1,0 +1,90 @@
+"""Whoosh's multi-process writer, watched: a sub-writer that dies fails the build, never hangs it.
+
+Whoosh's `MpWriter` hands batches of documents to sub-writer processes through a bounded queue
+and, at commit, waits for each of them. When one dies (killed by the kernel for memory, or
+failing on a document), nothing notices: the parent blocks forever on the full queue or on
+the queue's lock the dead process held, and a cancelled build leaves its sub-writers waiting
+on the queue, so the command never exits. `WatchedMpWriter` waits in short steps and checks
+its sub-writers between them; one that has died ends the build with `SubWriterDied` (the
+caller cancels the writer, which stops the others), and a cancel terminates them.
+"""
+
+from __future__ import annotations
+
+import pickle
+import queue
+import time
+from typing import Any
+
+from whoosh.multiproc import MpWriter
+from whoosh.util import random_name
+
+_STEP = 0.5  # seconds between two looks at the sub-writers while waiting
+_STOP_GRACE = 5.0  # seconds a sub-writer gets to exit after being told to, before it is killed
+
+
+class SubWriterDied(RuntimeError):
+    """A sub-writer process of a bulk build exited before its work was done."""
+
+
+class WatchedMpWriter(MpWriter):
+    """`MpWriter` whose waits notice a dead sub-writer (see the module docstring)."""
+
+    def _enqueue(self) -> None:
+        # As MpWriter._enqueue, with a put that checks the sub-writers while the queue is full.
+        filename = f"{random_name()}.doclist"
+        with self.temp_storage().create_file(filename).raw_file() as f:
+            for item in self.docbuffer:
+                pickle.dump(item, f, 2)
+        if len(self.tasks) < self.procs:
+            self._new_task()
+        job = (filename, len(self.docbuffer))
+        self.docbuffer = []
+        self._put_watched(job)
+
+    def _commit(self, mergetype: Any, optimize: Any, merge: Any) -> None:
+        # Flush, tell every sub-writer to finish and wait for them here, watching; Whoosh's own
+        # commit then finds them finished and collects their segments.
+        if self.docbuffer:
+            self._enqueue()
+        for _ in self.tasks:
+            self._put_watched(None)
+        while any(task.is_alive() for task in self.tasks):
+            self._check_tasks()
+            for task in self.tasks:
+                task.join(_STEP / len(self.tasks))
+        self._check_tasks()
+        super()._commit(mergetype, optimize, merge)
+
+    def cancel(self) -> None:
+        """Stops the sub-writers (Whoosh only flags them in this process, where they never
+        look), then discards what was written."""
+        for task in self.tasks:
+            if task.is_alive():
+                task.terminate()
+        deadline = time.monotonic() + _STOP_GRACE
+        for task in self.tasks:
+            task.join(max(0.0, deadline - time.monotonic()))
+            if task.is_alive():
+                task.kill()
+                task.join()
+        super().cancel()
+
+    def _put_watched(self, job: Any) -> None:
+        while True:
+            self._check_tasks()
+            try:
+                self.jobqueue.put(job, timeout=_STEP)
+                return
+            except queue.Full:
+                continue
+
+    def _check_tasks(self) -> None:
+        for task in self.tasks:
+            code = task.exitcode
+            if code is not None and code != 0:
+                how = f"was killed by signal {-code}" if code < 0 else f"exited with code {code}"
+                raise SubWriterDied(
+                    f"a sub-writer process of the bulk build {how} (out of memory?); "
+                    "nothing was committed: run the command again"
+                )

@@ -56,6 +56,7 @@ NOT_ARTICLES = {
     "6066abd43ad06a66": "a shop's product page (an eBay template)",
     "70a9a77062fd00b8": "a tweet's photo view (twitter.com/.../photo/1)",
     "76ea3558268bcc29": "a forum thread (katzen-forum.net/threads/...)",
+    "7d3dd85f9e9b43a9": "a radio programme's page ('Jutarnji program za Srbiju'), audio",
     "7cd364d5acde8262": "a forum thread of patch notes (villagersandheroes.com/forums/...)",
     "86baf6fccf45a12d": "a forum thread (hypixel.net/threads/...)",
     "99bcb816659e5877": "a forum thread (foren.myoos.de/viewtopic.php)",
@@ -126,7 +127,8 @@ def build_real_site(site: Site, pages: list[tuple[str, str, str, bytes]]) -> dic
         urls[f"{name}:{page_id}"] = site.base + path
         article = extract(body, url=original)
         title = escape(article.title or parts.path.rsplit("/", 1)[-1] or page_id)
-        summary = escape((article.description or article.text[:200]).strip())
+        # A standfirst of a sentence or two, as section fronts show.
+        summary = escape(" ".join((article.description or article.text).split()[:40]))
         teasers.append(
             f'<div class="teaser"><h3><a href="{escape(path)}">{title}</a></h3>'
             f'<p class="summary">{summary}</p></div>'

@@ -10,8 +10,9 @@ content. The rule, small on purpose (tune the numbers, not the logic):
    MIN_SIGNALS article signals: short news items are real articles);
 3. the main block shows listing evidence when it has a headline link (anchor text of
    HEADLINE_CHARS or more) for less than CHARS_PER_HEADLINE_LINK of text, MIN_TEASER_BLOCKS
-   or more repeated teaser blocks (sibling blocks of one kind, each mostly a headline link), or
-   a link density above MAX_MAIN_LINK_DENSITY;
+   or more repeated teaser blocks (sibling blocks of one kind, each one headline link and a
+   short summary) holding TEASER_TEXT_SHARE of its text, or a link density above
+   MAX_MAIN_LINK_DENSITY;
 4. listing evidence is overruled by MIN_SIGNALS article signals, the ones real publishers give:
    ``og:type`` article, a JSON-LD article type, a publication date, an ``<article>`` element
    holding the main block, a URL with a date before its slug or a numeric id. It is not
@@ -43,9 +44,12 @@ CHARS_PER_HEADLINE_LINK = 250
 LISTING_CHARS_PER_HEADLINE = 120
 MIN_TEASER_BLOCKS = 4
 MAX_MAIN_LINK_DENSITY = 0.3
-# A teaser block is mostly its headline: the headline link's text is at least this share of it.
-TEASER_HEADLINE_SHARE = 0.2
+# A teaser block holds one headline link and at most this many characters (with its summary).
+MAX_TEASER_CHARS = 500
 TEASER_DEPTH = 4  # levels above a headline link where its teaser block may be
+# Teasers make a listing when they hold this share of the main block's text; fewer are a
+# "more stories" box inside an article's content.
+TEASER_TEXT_SHARE = 0.4
 
 _WS = re.compile(r"\s+")
 # A date in the path with more path after it (/2021/10/05/slug, /2021-10-05/slug, 20211005-x);
@@ -131,9 +135,9 @@ def _listing_evidence(main: list[Any], length: int) -> tuple[list[str], bool]:
     evidence: list[str] = []
     if headlines and len(headlines) * CHARS_PER_HEADLINE_LINK > length:
         evidence.append(f"{len(headlines)} headline links for {length} chars")
-    teasers = _teaser_blocks(headlines, main)
-    if teasers >= MIN_TEASER_BLOCKS:
-        evidence.append(f"{teasers} teaser blocks")
+    teasers, teaser_chars = _teaser_blocks(headlines, main)
+    if teasers >= MIN_TEASER_BLOCKS and teaser_chars >= TEASER_TEXT_SHARE * total:
+        evidence.append(f"{teasers} teaser blocks ({teaser_chars / total:.0%} of its text)")
     density = linked / total if total else 0.0
     if density > MAX_MAIN_LINK_DENSITY:
         evidence.append(f"link density {density:.2f}")
@@ -143,14 +147,15 @@ def _listing_evidence(main: list[Any], length: int) -> tuple[list[str], bool]:
     return evidence, headline_list
 
 
-def _teaser_blocks(headlines: list[tuple[Any, int]], main: list[Any]) -> int:
-    """The largest group of sibling blocks of one kind (same parent, tag and class) that are
-    each mostly a headline link: the repeated teasers of a listing. Paragraphs of an article
-    that hold a long link do not count: the link is a small share of their text."""
+def _teaser_blocks(headlines: list[tuple[Any, int]], main: list[Any]) -> tuple[int, int]:
+    """The largest group of sibling blocks of one kind (same parent, tag and class) that each
+    hold one headline link and little else (a summary, a date), the repeated teasers of a
+    listing, and the characters they hold."""
     roots = set(main)
+    linked = {anchor for anchor, _chars in headlines}
     lengths: dict[Any, int] = {}
     groups: dict[tuple[int, str, str], set[Any]] = {}
-    for anchor, chars in headlines:
+    for anchor, _chars in headlines:
         block = anchor
         for _ in range(TEASER_DEPTH):
             parent = block.getparent()
@@ -158,9 +163,12 @@ def _teaser_blocks(headlines: list[tuple[Any, int]], main: list[Any]) -> int:
                 break
             if block not in lengths:
                 lengths[block] = _text_len(block)
-            if chars < TEASER_HEADLINE_SHARE * lengths[block]:
+            if lengths[block] > MAX_TEASER_CHARS or sum(a in linked for a in block.iter("a")) > 1:
                 break
             key = (id(parent), str(block.tag), block.get("class") or "")
             groups.setdefault(key, set()).add(block)
             block = parent
-    return max((len(blocks) for blocks in groups.values()), default=0)
+    if not groups:
+        return 0, 0
+    largest = max(groups.values(), key=len)
+    return len(largest), sum(lengths[block] for block in largest)

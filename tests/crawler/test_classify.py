@@ -54,18 +54,37 @@ def publisher_page() -> str:
     )
 
 
-def section_page() -> str:
-    """A section front built of divs: teasers with a headline link and a short summary."""
+def section_page(summary_sentences: int = 1) -> str:
+    """A section front built of divs: teasers with a headline link and a summary."""
+    summary = " ".join(
+        "The plant makes power chips for cars; the story tells how the deal was done."
+        for _ in range(summary_sentences)
+    )
     teasers = "".join(
         f'<div class="teaser"><h3><a href="/news/{i}">Chip maker {i} opens a new line in the '
-        f'zone</a></h3><p class="summary">The plant makes power chips for cars; story {i} '
-        "tells how the deal was done and what it means for suppliers.</p></div>"
+        f'zone</a></h3><p class="summary">{summary}</p></div>'
         for i in range(12)
     )
     return (
         '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Industry | The '
         f'Daily</title></head><body><div class="top-menu">{_links("section", 14, "Section")}'
         f'</div><div class="content"><h1>Industry</h1>{teasers}</div></body></html>'
+    )
+
+
+def blog_front() -> str:
+    """A blog's category page: one <article> per post, each with its date and an excerpt."""
+    posts = "".join(
+        f'<article class="post"><h2 class="entry-title"><a href="/2021/10/post-{i}/">A longer '
+        f'look at wafer plant number {i}</a></h2><time datetime="2021-10-{i + 1:02d}">October '
+        f"{i + 1}, 2021</time><p>{_STORY[:220]}</p><a href='/2021/10/post-{i}/'>Read more</a>"
+        "</article>"
+        for i in range(8)
+    )
+    return (
+        '<!doctype html><html lang="en"><head><title>Chips | A Blog</title><meta '
+        'property="og:type" content="website"></head><body><div id="page"><div id="content">'
+        f'<h1 class="page-title">Category: Chips</h1>{posts}</div></div></body></html>'
     )
 
 
@@ -83,6 +102,8 @@ def test_a_publisher_article_with_link_blocks_in_divs_is_kept() -> None:
     ("name", "html", "url"),
     [
         ("div section front", section_page(), "https://daily.example/industry/"),
+        ("long summaries", section_page(4), "https://daily.example/industry/page/2/"),
+        ("blog front", blog_front(), "https://blog.example/category/chips/"),
         ("test site front page", listing_page(), "https://daily.example/"),
     ],
 )

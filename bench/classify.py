@@ -128,7 +128,7 @@ def build_real_site(site: Site, pages: list[tuple[str, str, str, bytes]]) -> dic
         article = extract(body, url=original)
         title = escape(article.title or parts.path.rsplit("/", 1)[-1] or page_id)
         # A standfirst of a sentence or two, as section fronts show.
-        summary = escape(" ".join((article.description or article.text).split()[:40]))
+        summary = escape(" ".join((article.description or article.text).split()[:40])[:240])
         teasers.append(
             f'<div class="teaser"><h3><a href="{escape(path)}">{title}</a></h3>'
             f'<p class="summary">{summary}</p></div>'

@@ -7,7 +7,8 @@ content. The rule, small on purpose (tune the numbers, not the logic):
 
 1. a page that asks not to be indexed is not kept;
 2. an article has at least MIN_ARTICLE_CHARS of text (MIN_SIGNALLED_CHARS when the page gives
-   MIN_SIGNALS article signals: short news items are real articles);
+   MIN_SIGNALS article signals: short news items are real articles); text is measured without
+   spaces, a CJK character counting three (it carries about a word, see `_width`);
 3. the main block shows listing evidence when it has a headline link (anchor text of
    HEADLINE_CHARS or more) for less than CHARS_PER_HEADLINE_LINK of text, MIN_TEASER_BLOCKS
    or more repeated teaser blocks (sibling blocks of one kind, each one headline link and a
@@ -52,6 +53,8 @@ TEASER_DEPTH = 4  # levels above a headline link where its teaser block may be
 TEASER_TEXT_SHARE = 0.4
 
 _WS = re.compile(r"\s+")
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_HANGUL = re.compile(r"[\uac00-\ud7af]")
 # A date in the path with more path after it (/2021/10/05/slug, /2021-10-05/slug, 20211005-x);
 # a bare archive path (/2021/10/) is a listing, not an article.
 _URL_DATE = re.compile(
@@ -76,7 +79,7 @@ def classify(extraction: Extraction, url: str, *, noindex: bool = False) -> Verd
         return Verdict(False, "noindex: the page asks not to be indexed (robots meta or header)")
     signals = article_signals(extraction, url)
     said = f"article signals: {', '.join(signals) or 'none'}"
-    length = len(extraction.article.text.strip())
+    length = _width(extraction.article.text)
     needed = MIN_SIGNALLED_CHARS if len(signals) >= MIN_SIGNALS else MIN_ARTICLE_CHARS
     if length < needed:
         return Verdict(False, f"too short: {length} chars of text, {needed} needed ({said})")
@@ -117,8 +120,16 @@ def _inside_article(el: Any) -> bool:
     return False
 
 
+def _width(text: str) -> int:
+    """Characters of text, not counting spaces, where one CJK character counts three (two for
+    Hangul): it carries about a word, so a Chinese headline of 12 characters is as long as an
+    English one of 36, and the same thresholds serve both."""
+    text = _WS.sub("", text)
+    return len(text) + 2 * len(_CJK.findall(text)) + len(_HANGUL.findall(text))
+
+
 def _text_len(el: Any) -> int:
-    return len(_WS.sub("", el.text_content()))
+    return _width(el.text_content())
 
 
 def _listing_evidence(main: list[Any], length: int) -> tuple[list[str], bool]:

@@ -88,6 +88,29 @@ def blog_front() -> str:
     )
 
 
+def chinese_section_page() -> str:
+    """A Chinese section front: headlines of 12-15 characters, each as long as an English one
+    of 40 or so, with a one-sentence summary and a date."""
+    headlines = [
+        "深圳发布新一代芯片产业扶持政策",
+        "南京创新周开幕聚焦集成电路",
+        "合肥新能源汽车产量再创新高",
+        "苏州生物医药产业园迎来新项目",
+        "杭州人工智能企业获得新一轮融资",
+        "武汉光谷发布激光产业规划",
+    ]
+    summary = "业内人士表示，新政策将吸引更多海外人才回流，同时推动本地供应链完善。"
+    items = "".join(
+        f'<div class="item"><h3><a href="/news/{i}.html">{headline}</a></h3><p>{summary}</p>'
+        f"<span>2021-10-{i + 1:02d}</span></div>"
+        for i, headline in enumerate(headlines * 2)
+    )
+    return (
+        '<html><head><meta charset="utf-8"><title>产业</title></head><body><div class="menu">'
+        f'<a href="/">首页</a></div><div class="list"><h1>产业</h1>{items}</div></body></html>'
+    )
+
+
 def _verdict(html: str, url: str):
     return classify(extract_page(html.encode(), url=url), url)
 
@@ -104,6 +127,7 @@ def test_a_publisher_article_with_link_blocks_in_divs_is_kept() -> None:
         ("div section front", section_page(), "https://daily.example/industry/"),
         ("long summaries", section_page(4), "https://daily.example/industry/page/2/"),
         ("blog front", blog_front(), "https://blog.example/category/chips/"),
+        ("chinese section front", chinese_section_page(), "http://news.example.cn/industry/"),
         ("test site front page", listing_page(), "https://daily.example/"),
     ],
 )

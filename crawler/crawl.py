@@ -8,8 +8,16 @@
 - incremental: a page fetched before is asked for conditionally (ETag / Last-Modified); a 304,
   or a 200 with the same bytes, costs no re-extraction; links are then re-read from the stored
   body so the crawl still reaches new pages behind an unchanged one;
+- nothing stale: a known article no link leads to any more is still asked for (conditionally)
+  once its page was last fetched ``settings.revisit_days`` ago, oldest first, so a story taken
+  down and unlinked leaves the index when its page answers 404 or 410. Revalidation shares
+  ``max_pages`` with the links: a host with both alternates between them until revalidation
+  has had half of ``max_pages`` (so a site larger than ``max_pages`` is still revisited). A
+  page robots.txt now disallows is not asked for, and its article stays as last fetched
+  (counted as disallowed): robots.txt says where not to crawl, not that a story is gone;
 - one document per article: the article id comes from the page's canonical URL (same site
-  only), so a print version or a URL with a stray parameter updates the same article;
+  only), so a print version or a URL with a stray parameter updates the same article; a page
+  that moved (a redirect to a new URL, or a new canonical URL) takes its old document down;
 - resumable: the frontier lives in the store and each page is committed with its frontier
   state in one transaction, so a crawl killed at any moment continues, when started again with
   the same seeds, from the first page not yet committed.
@@ -65,6 +73,8 @@ _GZIP_TYPES = SITEMAP_TYPES - FEED_TYPES
 _SEED_TYPES = SITEMAP_TYPES | HTML_TYPES
 # How many queued URLs the scheduler looks at when choosing a host that is ready.
 _LOOKAHEAD = 64
+# Outcomes of a revalidated page that found its article as stored.
+_UNCHANGED = frozenset({"not-modified", "unchanged", "article-unchanged"})
 
 
 @dataclass
@@ -79,13 +89,21 @@ class CrawlProgress:
     articles_new: int
     errors: int
     rate: float = 0.0  # pages fetched per second since the crawl started
+    revalidated: int = 0
+    articles_gone: int = 0
 
 
 @dataclass
 class CrawlSummary:
     """What one `crawl` call did. ``pages_fetched`` counts page requests that got an answer,
     304s included; ``not_modified`` is the part of them answered 304. ``errors`` counts page
-    fetches that gave no usable page (network failure, 4xx, 5xx, too large or too slow)."""
+    fetches that gave no usable page (network failure, 4xx, 5xx, too large or too slow).
+
+    ``articles_gone`` counts articles taken down by a 404 or 410, ``articles_moved`` old
+    documents replaced by their page's new URL. ``revalidated`` counts known articles asked for
+    although no link led to them (part of ``pages_fetched``): ``revalidated_unchanged`` of them
+    were as stored (a 304, or the same article), ``revalidated_gone`` answered 404 or 410 (part
+    of ``articles_gone``)."""
 
     pages_fetched: int = 0
     not_modified: int = 0
@@ -93,6 +111,10 @@ class CrawlSummary:
     articles_new: int = 0
     articles_updated: int = 0
     articles_gone: int = 0
+    articles_moved: int = 0
+    revalidated: int = 0
+    revalidated_unchanged: int = 0
+    revalidated_gone: int = 0
     errors: int = 0
     disallowed: int = 0
     seconds: float = 0.0
@@ -351,6 +373,7 @@ class _Crawl:
                     url = normalize_url(candidate)
                     if url is not None and self.scope.covers_host(url):
                         self.store.enqueue(url, depth=0, host=host_key(url), kind="sitemap")
+        self._queue_revalidation()
         workers = max(1, self.settings.workers)
         pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="innosearch-crawl")
         inflight: dict[Future[_Fetched], _Request] = {}
@@ -368,28 +391,68 @@ class _Crawl:
             # not recorded: the resumed run asks for them again.
             pool.shutdown(wait=True, cancel_futures=True)
 
+    def _queue_revalidation(self) -> None:
+        """Queues the known articles due for revalidation (`CrawlSettings.revisit_days`) on
+        this crawl's hosts and paths, least recently fetched first, at most ``max_pages``."""
+        days = self.settings.revisit_days
+        # 0 days: every article this run has not seen; "~" sorts after every timestamp.
+        before = utc_now(-days * 86400) if days > 0 else "~"
+        sites = {site_of(f"http://{host}/") for host in self.scope.hosts}
+        chosen: list[tuple[str, str]] = []
+        for url in self.store.revalidation_due(sites, before):
+            if len(chosen) >= self.settings.max_pages:
+                break
+            if url not in self.scope:
+                continue
+            if not self._allowed(url):
+                self.summary.disallowed += 1
+                continue
+            chosen.append((url, host_key(url)))
+        with self.store.transaction():
+            # At the deepest level: a revalidated page's links are not followed.
+            self.store.enqueue_revalidation(chosen, depth=self.settings.max_depth)
+
     def _start(
         self, pool: ThreadPoolExecutor, inflight: dict[Future[_Fetched], _Request], workers: int
     ) -> None:
-        """Hands queued URLs to free workers: one per host, readiest hosts first."""
+        """Hands queued URLs to free workers: one per host, readiest hosts first.
+
+        Of the page budget (max_pages), revalidation gets a fair share while it has work: a
+        host with both linked pages and revalidation queued alternates between them until
+        revalidation has had half of max_pages; then links go first again.
+        """
         if len(inflight) >= workers:
             return
         pages_inflight = sum(1 for r in inflight.values() if r.item.kind == "page")
-        budget = self.settings.max_pages - self.store.pages_requested() - pages_inflight
+        requested, revalidated = self.store.budget_used()
+        budget = self.settings.max_pages - requested - pages_inflight
         if budget <= 0:
             return
+        revalidating = revalidated + sum(1 for r in inflight.values() if r.item.revalidate)
+        linking = requested + pages_inflight - revalidating
+        share = self.settings.max_pages // 2
         busy = {request.item.host for request in inflight.values()}
         candidates: dict[str, FrontierItem] = {}
-        for item in self.store.queued(_LOOKAHEAD, exclude_hosts=busy):
+        for item in self.store.queued(_LOOKAHEAD, busy):
             candidates.setdefault(item.host, item)
+        revisits: dict[str, FrontierItem] = {}
+        for item in self.store.queued(_LOOKAHEAD, busy, revalidation_only=True):
+            revisits.setdefault(item.host, item)
+            candidates.setdefault(item.host, item)  # a host beyond the links' lookahead
         throttle = self.fetcher.throttle
         for item in sorted(candidates.values(), key=lambda i: throttle.ready_at(i.host)):
             if len(inflight) >= workers or budget <= 0:
                 return
+            revisit = revisits.get(item.host)
+            linked_page = item.kind == "page" and not item.revalidate
+            if linked_page and revisit is not None and revalidating < min(linking, share):
+                item = revisit
             request = self._request(item)
             inflight[pool.submit(self._work, request)] = request
             if item.kind == "page":
                 budget -= 1
+                revalidating += item.revalidate
+                linking += not item.revalidate
 
     def _request(self, item: FrontierItem) -> _Request:
         previous = self.store.page_state(item.url)
@@ -443,6 +506,10 @@ class _Crawl:
             return
         with self.store.transaction():
             outcome = self._record(fetched)
+        if fetched.request.item.revalidate and fetched.result.status:
+            self.summary.revalidated += 1
+            self.summary.revalidated_unchanged += outcome in _UNCHANGED
+            self.summary.revalidated_gone += outcome == "gone"
         self._report(url, fetched.result.status, outcome)
 
     def _report(self, url: str, status: int, outcome: str) -> None:
@@ -460,6 +527,8 @@ class _Crawl:
                 articles_new=self.summary.articles_new,
                 errors=self.summary.errors,
                 rate=round(self.summary.pages_fetched / elapsed, 2) if elapsed > 0 else 0.0,
+                revalidated=self.summary.revalidated,
+                articles_gone=self.summary.articles_gone,
             )
         )
 
@@ -559,6 +628,9 @@ class _Crawl:
                 outcome = "unchanged"  # same bytes: nothing to re-extract, links still matter
         elif fetched.article is not None:
             outcome = self._record_article(item, fetched.article, result, state)
+            if self._retire_moved(item, previous, state, result) and outcome == "article-new":
+                summary.articles_new -= 1
+                outcome = "article-moved"
         store.record_page(state, item.kind)
         store.record_site(
             site,
@@ -617,6 +689,23 @@ class _Crawl:
         store.record_site(site, self.current_run, success=healthy, fetched_at=result.fetched_at)
         store.mark(item.url, "failed", f"HTTP {result.status}", requested=True)
         return outcome
+
+    def _retire_moved(
+        self, item: FrontierItem, previous: PageState | None, state: PageState, result: FetchResult
+    ) -> bool:
+        """Takes down the article this page used to hold when it now holds one under another id
+        (it moved: a redirect to a new URL, or a new canonical URL), so that one article stays
+        one document. Only the page the old version came from can retire it. True if retired."""
+        old = previous.article_id if previous is not None else None
+        if previous is None or not old or old == state.article_id:
+            return False
+        source = self.store.article_source(old)
+        if source is None or source[0] not in (item.url, previous.final_url):
+            return False
+        if not self.store.mark_gone(old, fetched_at=result.fetched_at, http_status=result.status):
+            return False
+        self.summary.articles_moved += 1
+        return True
 
     def _record_article(
         self, item: FrontierItem, article: Article, result: FetchResult, state: PageState

@@ -27,7 +27,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -78,9 +78,10 @@ _CHUNK = 64 * 1024
 _ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.5"
 
 
-def utc_now() -> str:
-    """The current time as ISO 8601 UTC, the one timestamp format of the crawl store."""
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+def utc_now(offset: float = 0.0) -> str:
+    """The current time (plus ``offset`` seconds) as ISO 8601 UTC, the one timestamp format of
+    the crawl store (so timestamps compare as strings)."""
+    return (datetime.now(UTC) + timedelta(seconds=offset)).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 @dataclass

@@ -31,3 +31,7 @@ class CrawlSettings:
     # Hosts crawled at the same time, one request in flight per host: more workers speed up a
     # crawl of many sites, never the crawl of one.
     workers: int = 4
+    # A known article that no link led to in a crawl is asked for again (conditionally) once
+    # its page was last fetched this many days ago, so a story taken down and unlinked still
+    # leaves the index. 0: in every crawl. Revalidation shares max_pages with the links.
+    revisit_days: float = 1.0

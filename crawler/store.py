@@ -48,6 +48,10 @@ _PAGE = 500  # rows per read in articles_since
 
 FrontierState = Literal["queued", "done", "failed"]
 FrontierKind = Literal["page", "sitemap"]
+# Frontier priorities: sitemaps first, then pages reached through links, breadth-first, then the
+# known articles queued for revalidation, in the order queued (the crawl's scheduler gives them
+# a share of the page budget). A link to a queued revalidation URL turns it into a linked page.
+_SITEMAP, _LINKED, _REVALIDATE = 0, 1, 2
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS seeds (
@@ -68,7 +72,7 @@ CREATE TABLE IF NOT EXISTS frontier (
     kind TEXT NOT NULL CHECK (kind IN ('page', 'sitemap')),
     depth INTEGER NOT NULL,
     host TEXT NOT NULL,
-    priority INTEGER NOT NULL,        -- 0 sitemaps first, then 1 pages breadth-first
+    priority INTEGER NOT NULL,        -- 0 sitemaps, 1 linked pages, 2 revalidation (see below)
     state TEXT NOT NULL DEFAULT 'queued' CHECK (state IN ('queued', 'done', 'failed')),
     requested INTEGER NOT NULL DEFAULT 0, -- 1 once a request was sent: counts toward max_pages
     lastmod TEXT,                     -- from the sitemap or feed that listed the URL
@@ -152,6 +156,8 @@ class FrontierItem:
     depth: int
     host: str
     lastmod: str | None = None
+    # Queued by `enqueue_revalidation`, not reached through a link (so far) in this run.
+    revalidate: bool = False
 
 
 @dataclass
@@ -353,16 +359,60 @@ class CrawlStore:
         kind: FrontierKind = "page",
         lastmod: str | None = None,
     ) -> bool:
-        """Adds a URL to the frontier unless this run has seen it; True if it was new."""
+        """Adds a URL to the frontier unless this run has seen it; True if it was new (or was
+        queued for revalidation only, and is now a linked page)."""
         cursor = self._db.execute(
-            "INSERT OR IGNORE INTO frontier (url, kind, depth, host, priority, lastmod) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
-            (url, kind, depth, host, 0 if kind == "sitemap" else 1, lastmod),
+            "INSERT INTO frontier (url, kind, depth, host, priority, lastmod) "
+            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (url) DO UPDATE SET "
+            "depth = excluded.depth, priority = excluded.priority, lastmod = excluded.lastmod "
+            f"WHERE frontier.state = 'queued' AND frontier.priority = {_REVALIDATE}",
+            (url, kind, depth, host, _SITEMAP if kind == "sitemap" else _LINKED, lastmod),
         )
         return cursor.rowcount > 0
 
-    def queued(self, limit: int = 100, exclude_hosts: Iterable[str] = ()) -> list[FrontierItem]:
-        """The next queued URLs: sitemaps first, then pages breadth-first in discovery order.
+    def enqueue_revalidation(self, urls: Iterable[tuple[str, str]], depth: int) -> int:
+        """Queues known pages (url, host) for revalidation, to be asked for in the order given;
+        a URL this run has seen is left as it is. Returns how many were queued."""
+        cursor = self._db.executemany(
+            "INSERT OR IGNORE INTO frontier (url, kind, depth, host, priority) "
+            f"VALUES (?, 'page', ?, ?, {_REVALIDATE})",
+            [(url, depth, host) for url, host in urls],
+        )
+        return cursor.rowcount
+
+    def revalidation_due(self, sites: Iterable[str], before: str) -> Iterator[str]:
+        """Pages to revalidate on ``sites``: for each live article, the page it was extracted
+        from (a redirect's first URL when that is where the crawl met it), when no page of it
+        was fetched at ``before`` or later and this run has not seen it; least recently
+        fetched first. Lazy past the sorting: a caller that wants a few stops early.
+
+        Only the page the stored version came from can take an article down (see
+        `crawler.crawl`), so only that page is asked for.
+        """
+        wanted = sorted(set(sites))
+        marks = ", ".join("?" * len(wanted))
+        rows = self._db.execute(
+            "SELECT p.url, p.final_url, p.fetched_at, a.id, a.url FROM pages p "
+            "JOIN articles a ON a.id = p.article_id "
+            f"WHERE p.site IN ({marks}) AND p.kind = 'page' AND a.gone = 0",
+            wanted,
+        ).fetchall()
+        checked: dict[str, str] = {}  # article id -> when a page of it was last fetched
+        source: dict[str, str] = {}  # article id -> the page to ask for
+        for url, final_url, fetched_at, article_id, article_url in rows:
+            if article_url not in (url, final_url):
+                continue  # a duplicate (print version...): its answer cannot take it down
+            checked[article_id] = max(checked.get(article_id, ""), fetched_at)
+            if article_id not in source or url == article_url:
+                source[article_id] = url
+        due = sorted((at, source[aid]) for aid, at in checked.items() if at < before)
+        return (url for _at, url in due if self.frontier_state(url) is None)
+
+    def queued(
+        self, limit: int = 100, exclude_hosts: Iterable[str] = (), revalidation_only: bool = False
+    ) -> list[FrontierItem]:
+        """The next queued URLs: sitemaps first, then pages breadth-first in discovery order,
+        then revalidation in the order queued (``revalidation_only``: those alone).
 
         ``exclude_hosts`` leaves out hosts that already have a request in flight, so the
         crawl's scheduler sees what it could start now.
@@ -370,12 +420,14 @@ class CrawlStore:
         excluded = sorted(set(exclude_hosts))
         marks = ", ".join("?" * len(excluded))
         host_filter = f"AND host NOT IN ({marks}) " if excluded else ""
+        if revalidation_only:
+            host_filter += f"AND priority = {_REVALIDATE} "
         rows = self._db.execute(
-            "SELECT url, kind, depth, host, lastmod FROM frontier WHERE state = 'queued' "
-            f"{host_filter}ORDER BY priority, depth, rowid LIMIT ?",
+            f"SELECT url, kind, depth, host, lastmod, priority = {_REVALIDATE} FROM frontier "
+            f"WHERE state = 'queued' {host_filter}ORDER BY priority, depth, rowid LIMIT ?",
             (*excluded, limit),
         )
-        return [FrontierItem(*row) for row in rows]
+        return [FrontierItem(*row[:5], revalidate=bool(row[5])) for row in rows]
 
     def mark(
         self, url: str, state: FrontierState, note: str | None = None, *, requested: bool = False
@@ -388,10 +440,16 @@ class CrawlStore:
 
     def pages_requested(self) -> int:
         """Pages (not sitemaps) this run has sent a request for: the max_pages budget used."""
+        return self.budget_used()[0]
+
+    def budget_used(self) -> tuple[int, int]:
+        """Pages (not sitemaps) this run has sent a request for, and how many of them were
+        revalidations: how `crawler.crawl` shares max_pages between links and revalidation."""
         row = self._db.execute(
-            "SELECT COUNT(*) FROM frontier WHERE kind = 'page' AND requested = 1"
+            f"SELECT COUNT(*), COUNT(*) FILTER (WHERE priority = {_REVALIDATE}) "
+            "FROM frontier WHERE kind = 'page' AND requested = 1"
         ).fetchone()
-        return int(row[0])
+        return int(row[0]), int(row[1])
 
     def frontier_state(self, url: str) -> FrontierState | None:
         row = self._db.execute("SELECT state FROM frontier WHERE url = ?", (url,)).fetchone()

@@ -238,29 +238,30 @@ class _WorkerCrawl(_Crawl):
         item = FrontierItem(entry.url, kind, entry.depth, entry.host, entry.lastmod)
         self._discovered = []
         self._outcome = ""
+        moved = self.summary.articles_moved
         fetched = self._work(self._request(item))
         self._finish(fetched)  # records in the local store; the outcome arrives in _report
         if self._discovered:
             self.frontier.push(self._discovered)
-        result = fetched.result
+        result, previous = fetched.result, fetched.request.previous
         if result is None:
             return []
-        if self._outcome == "gone":
-            previous = fetched.request.previous
-            if previous is None or not previous.article_id:
-                return []
+        items: list[SinkItem] = []
+        # The page's old article, taken down in the store: gone (404/410) or moved to a new id.
+        retired = self._outcome == "gone" or self.summary.articles_moved > moved
+        if retired and previous is not None and previous.article_id:
             gone = Article(url=entry.url, id=previous.article_id)
-            return [(gone, result.fetched_at, result.status, True)]
+            items.append((gone, result.fetched_at, result.status, True))
         article = fetched.article
         if article is None or not self._outcome.startswith("article-"):
-            return []
+            return items
         if self._outcome == "article-duplicate":
-            return []
+            return items
         if article.url == article.canonical_url:
             self.frontier.claim_canonical(article.id)
         elif self.frontier.has_canonical(article.id):
-            return []  # another worker already sent the canonical page's version
-        return [(article, result.fetched_at, result.status, False)]
+            return items  # another worker already sent the canonical page's version
+        return [*items, (article, result.fetched_at, result.status, False)]
 
     # -- the hooks of _Crawl ------------------------------------------------------------------
 

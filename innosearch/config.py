@@ -120,6 +120,10 @@ SETTINGS: list[tuple[str, str]] = [
     ("crawl.obey_robots", "obey robots.txt (turn off only for your own sites)"),
     ("crawl.allow_local", "allow loopback and private addresses (for your own local sites)"),
     ("crawl.workers", "hosts crawled at the same time (one request in flight per host)"),
+    (
+        "crawl.revisit_days",
+        "days after which a known article no link leads to is asked for again (0: every crawl)",
+    ),
 ]
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -102,8 +103,9 @@ def article_page(slug: str, title: str, canonical: str | None = None, extra: str
     )
 
 
-def listing_page() -> str:
-    """The front page: headlines with one-line teasers, the links a crawl discovers from."""
+def listing_page(without: tuple[str, ...] = ()) -> str:
+    """The front page: headlines with one-line teasers, the links a crawl discovers from
+    (except those to the paths in ``without``: stories the site stopped linking)."""
     items = [
         ("/news/alpha?utm_source=home&utm_medium=web", "Battery separator gains thirty percent"),
         ("/news/beta?fbclid=abc123", "Open core certified for functional safety"),
@@ -115,6 +117,7 @@ def listing_page() -> str:
         ("/img/chart.png", "Chart of the week"),
         ("http://example.org/elsewhere", "Elsewhere on the web"),
     ]
+    items = [(h, text) for h, text in items if re.split(r"[?#]", h)[0] not in without]
     # Teasers long enough that the listing has as much prose as a short article: the article
     # rule has to tell them apart by more than length.
     teasers = "".join(
@@ -186,25 +189,8 @@ class Site:
 def build_news_site(site: Site, crawl_delay: float = 0.15) -> None:
     """Fills ``site`` with the demo news site the crawl tests run against."""
     base = site.base
-    site.routes["/robots.txt"] = Route(
-        body=(
-            "User-agent: *\n"
-            "Disallow: /private/\n"
-            f"Crawl-delay: {crawl_delay}\n"
-            f"Sitemap: {base}/sitemap.xml\n"
-        ).encode(),
-        content_type="text/plain",
-    )
-    site.routes["/sitemap.xml"] = Route(
-        body=(
-            '<?xml version="1.0" encoding="UTF-8"?>\n'
-            '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
-            f"<url><loc>{base}/news/alpha</loc><lastmod>2024-03-01</lastmod></url>"
-            f"<url><loc>{base}/news/epsilon</loc><lastmod>2024-03-02</lastmod></url>"
-            "</urlset>"
-        ).encode(),
-        content_type="application/xml",
-    )
+    set_robots(site, crawl_delay)
+    set_sitemap(site, ["alpha", "epsilon"])
     site.routes["/feed.xml"] = Route(
         body=(
             '<?xml version="1.0"?><rss version="2.0"><channel><title>Demo Wire</title>'
@@ -232,6 +218,46 @@ def build_news_site(site: Site, crawl_delay: float = 0.15) -> None:
     site.html("/private/secret", article_page("secret", "Secret"))
     site.routes["/old-path"] = Route(status=301, headers={"Location": "/news/delta"}, etag=False)
     site.routes["/missing"] = Route(status=404, body=b"not found", etag=False)
+
+
+def set_robots(site: Site, crawl_delay: float = 0.15, disallow: tuple[str, ...] = ()) -> None:
+    """The site's robots.txt: ``/private/`` and ``disallow`` disallowed, and a Crawl-delay."""
+    rules = "".join(f"Disallow: {path}\n" for path in ("/private/", *disallow))
+    site.routes["/robots.txt"] = Route(
+        body=(
+            f"User-agent: *\n{rules}Crawl-delay: {crawl_delay}\nSitemap: {site.base}/sitemap.xml\n"
+        ).encode(),
+        content_type="text/plain",
+    )
+
+
+def set_sitemap(site: Site, slugs: list[str]) -> None:
+    """The sitemap, listing ``/news/SLUG`` for each slug."""
+    urls = "".join(
+        f"<url><loc>{site.base}/news/{slug}</loc><lastmod>2024-03-0{i + 1}</lastmod></url>"
+        for i, slug in enumerate(slugs)
+    )
+    site.routes["/sitemap.xml"] = Route(
+        body=(
+            '<?xml version="1.0" encoding="UTF-8"?>\n'
+            f'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{urls}</urlset>'
+        ).encode(),
+        content_type="application/xml",
+    )
+
+
+def unlink(site: Site, *paths: str) -> None:
+    """The site stops linking ``paths`` from its listings, sitemap and feed."""
+    without = tuple(paths)
+    site.html("/", listing_page(without))
+    site.html("/news/", listing_page(without))
+    set_sitemap(site, [s for s in ("alpha", "epsilon") if f"/news/{s}" not in without])
+    if "/news/gamma" in without:
+        site.routes["/feed.xml"] = Route(
+            body=b'<?xml version="1.0"?><rss version="2.0"><channel><title>Demo Wire</title>'
+            b"</channel></rss>",
+            content_type="application/rss+xml",
+        )
 
 
 def gzipped(data: bytes) -> bytes:

@@ -3,17 +3,27 @@
 from __future__ import annotations
 
 import itertools
+import sqlite3
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from crawler.crawl import CrawlProgress, crawl, read_page
-from crawler.fetch import Fetcher
+from crawler.fetch import Fetcher, utc_now
 from crawler.settings import CrawlSettings
 from crawler.store import CrawlStore
 
-from .conftest import Route, Site, article_page, gzipped, listing_page
+from .conftest import (
+    Route,
+    Site,
+    article_page,
+    build_news_site,
+    gzipped,
+    listing_page,
+    set_robots,
+    unlink,
+)
 
 DELAY = 0.15  # the Crawl-delay of the news site's robots.txt, larger than settings.delay
 
@@ -27,6 +37,11 @@ def _crawl(site: Site, data: Path, settings: CrawlSettings, **kwargs: object):
 
 def _page_paths(site: Site) -> list[str]:
     return [p for p in site.paths() if p not in ("/robots.txt", "/sitemap.xml", "/feed.xml")]
+
+
+def _stories(site: Site) -> list[str]:
+    """The article pages requested, in order (not the /news/ listing)."""
+    return [p for p in _page_paths(site) if p.startswith("/news/") and p != "/news/"]
 
 
 def test_first_crawl_is_polite_and_finds_each_article_once(
@@ -240,3 +255,100 @@ def test_sitemap_index_and_gzipped_sitemap_lead_to_articles(
         base + "/news/alpha",
         base + "/news/gamma",
     ]
+
+
+# -- nothing stale: revalidation of known articles no link leads to ----------------------------
+
+
+def _backdate(data: Path, days: dict[str, float], site: Site) -> None:
+    """Makes the store believe each page was last fetched that many days ago."""
+    with sqlite3.connect(data / "crawl.sqlite") as db:
+        for path, ago in days.items():
+            when = utc_now(-ago * 86400)
+            db.execute("UPDATE pages SET fetched_at = ? WHERE url = ?", (when, site.url(path)))
+
+
+def test_an_unlinked_article_is_revalidated_gone_or_unchanged(
+    site: Site, settings: CrawlSettings, tmp_path: Path
+) -> None:
+    build_news_site(site, crawl_delay=0.01)
+    settings = replace(settings, revisit_days=0)
+    _crawl(site, tmp_path, settings)
+    # The site drops alpha (410) and epsilon (unchanged) from its listings and sitemap.
+    unlink(site, "/news/alpha", "/news/epsilon")
+    site.routes["/news/alpha"] = Route(status=410, body=b"gone", etag=False)
+    site.clear()
+
+    summary, articles = _crawl(site, tmp_path, settings)
+    hits = [hit for hit in site.hits if hit.path in ("/news/alpha", "/news/epsilon")]
+    assert [(h.path, h.status) for h in hits] == [("/news/alpha", 410), ("/news/epsilon", 304)]
+    assert hits[1].headers.get("if-none-match")  # one conditional request, answered 304
+    assert (summary.revalidated, summary.revalidated_gone, summary.revalidated_unchanged) == (
+        2,
+        1,
+        1,
+    )
+    assert summary.articles_gone == 1
+    live = {a.article.canonical_url for a in articles.values() if not a.gone}
+    assert site.url("/news/alpha") not in live
+    assert site.url("/news/epsilon") in live and len(live) == 4
+
+
+def test_revisit_policy_oldest_first_within_max_pages(
+    site: Site, settings: CrawlSettings, tmp_path: Path
+) -> None:
+    build_news_site(site, crawl_delay=0.01)
+    _crawl(site, tmp_path, settings)
+    # Nothing links to an article any more; their pages were last fetched 10 to 7 days ago,
+    # delta's (reached through the /old-path redirect) just now.
+    stories = [f"/news/{slug}" for slug in ("alpha", "beta", "gamma", "epsilon")]
+    unlink(site, *stories, "/print/beta", "/old-path")
+    ages = {"/news/alpha": 8, "/news/beta": 10, "/news/gamma": 7, "/news/epsilon": 9}
+    _backdate(tmp_path, ages, site)
+    site.clear()
+
+    # Four pages: links get two (the seed and one more), revalidation the half kept for it,
+    # spent on the two least recently fetched.
+    limited = replace(settings, max_pages=4, revisit_days=5)
+    summary, _ = _crawl(site, tmp_path, limited)
+    pages = _page_paths(site)
+    assert len(pages) == 4 and summary.pages_fetched == 4
+    assert _stories(site) == ["/news/beta", "/news/epsilon"]
+    assert summary.revalidated == summary.revalidated_unchanged == 2
+
+    # The next run: alpha and gamma are due, beta and epsilon were just seen, delta is recent.
+    # robots.txt now disallows gamma: not asked for, and its article stays.
+    set_robots(site, 0.01, disallow=("/news/gamma",))
+    site.clear()
+    summary, articles = _crawl(site, tmp_path, replace(settings, revisit_days=5))
+    assert _stories(site) == ["/news/alpha"]
+    assert summary.revalidated == 1
+    assert summary.disallowed == 2  # gamma, and /private/secret (still linked)
+    live = {a.article.canonical_url for a in articles.values() if not a.gone}
+    assert {site.url(f"/news/{slug}") for slug in ("alpha", "beta", "gamma", "epsilon")} <= live
+
+    # revisit_days 0: every known article no link led to, in every crawl.
+    site.clear()
+    summary, _ = _crawl(site, tmp_path, replace(settings, revisit_days=0))
+    assert sorted(_stories(site)) == ["/news/alpha", "/news/beta", "/news/delta", "/news/epsilon"]
+    assert site.paths().index("/old-path") + 1 == site.paths().index("/news/delta")
+    assert summary.revalidated == 4
+
+
+def test_a_moved_article_keeps_one_document(
+    site: Site, settings: CrawlSettings, tmp_path: Path
+) -> None:
+    build_news_site(site, crawl_delay=0.01)
+    _, first = _crawl(site, tmp_path, settings)
+    # gamma moves: its old URL answers 301 to a new one, which declares itself canonical.
+    new = site.url("/2024/gamma-hydrogen")
+    site.routes["/news/gamma"] = Route(status=301, headers={"Location": new}, etag=False)
+    site.html("/2024/gamma-hydrogen", article_page("gamma", "Hydrogen tanks", canonical=new))
+    summary, articles = _crawl(site, tmp_path, settings)
+
+    live = sorted(a.article.canonical_url for a in articles.values() if not a.gone)
+    assert len(live) == len(first) == 5
+    assert new in live and site.url("/news/gamma") not in live
+    assert summary.articles_moved == 1 and summary.articles_new == 0
+    with CrawlStore(tmp_path) as store:
+        assert store.count_articles() == 5

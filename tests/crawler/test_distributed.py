@@ -25,10 +25,13 @@ import redis
 
 from crawler.frontier import Frontier, seed
 from crawler.settings import CrawlSettings
+from crawler.worker import SinkItem, WorkerOptions, run_worker
 from indexer import LiveIndex, SearchRequest, search
 from innosearch.sample_site import article_path, load_articles, serve
 from innosearch.sample_site.site import RequestRecord, SampleSite
 from tests.redis_server import RedisMissing, running
+
+from .conftest import Route, Site, article_page, build_news_site
 
 ROOT = Path(__file__).resolve().parents[2]
 DELAY = 0.2
@@ -215,3 +218,37 @@ def test_a_killed_workers_urls_are_crawled_after_its_lease_expires(
 
     urls, _ = _indexed_urls(tmp_path / "index")
     assert urls == {site.article_url(a) for a in site.articles}
+
+
+def test_a_moved_article_reaches_the_index_as_one_document(
+    redis_url: str, prefix: str, site: Site, settings: CrawlSettings, tmp_path: Path
+) -> None:
+    """A worker re-crawl of a page that moved (301 to a new URL) hands the index the new
+    document and takes the old one down, as the single-process crawl does."""
+    build_news_site(site, crawl_delay=0.01)
+    received: list[SinkItem] = []
+    options = WorkerOptions(prefix=prefix, poll=0.05, batch_seconds=0.1)
+    for _ in range(2):
+        seed(redis_url, [site.url("/")], settings, prefix=prefix)
+        run_worker(redis_url, settings, tmp_path, received.extend, burst=True, options=options)
+        new = site.url("/2024/gamma-hydrogen")
+        site.routes["/news/gamma"] = Route(status=301, headers={"Location": new}, etag=False)
+        site.html("/2024/gamma-hydrogen", article_page("gamma", "Hydrogen", canonical=new))
+
+    live: dict[str, str] = {}
+    for article, _at, _status, gone in received:
+        if gone:
+            live.pop(article.id, None)
+        else:
+            live[article.id] = article.canonical_url or article.url
+    stories = sorted(url for url in live.values() if "/news/" in url or "/2024/" in url)
+    assert stories == sorted(
+        site.url(path)
+        for path in (
+            "/news/alpha",
+            "/news/beta",
+            "/news/delta",
+            "/news/epsilon",
+            "/2024/gamma-hydrogen",
+        )
+    )

@@ -160,6 +160,46 @@ def test_frontier_order_and_deduplication(tmp_path: Path) -> None:
         assert store.queued()[-1].lastmod == "2024"
 
 
+def test_revalidation_queue_oldest_first_and_a_link_takes_it_over(tmp_path: Path) -> None:
+    def page(url: str, fetched_at: str, article_id: str | None, final_url: str = "") -> PageState:
+        return PageState(url, final_url or url, 200, None, None, "h", None, fetched_at, article_id)
+
+    with CrawlStore(tmp_path) as store:
+        store.start_run(["https://a.example/"], "t")
+        for n, when in ((1, "2024-03-05"), (2, "2024-03-01"), (3, "2024-03-03"), (4, "2024-03-09")):
+            article = _article(n, id=f"id{n}")
+            article.url = f"https://a.example/{n}"
+            store.write_article(article, fetched_at=when, http_status=200)
+            if n != 3:
+                store.record_page(page(article.url, when, article.id))
+        # A print version of 2 fetched later does not make 2 fresh: only its own page counts.
+        store.record_page(page("https://a.example/2/print", "2024-03-08", "id2"))
+        # 3 was met through a redirect only: its first URL is the one to ask.
+        store.record_page(
+            page("https://a.example/old-3", "2024-03-06", "id3", "https://a.example/3")
+        )
+        store.mark_gone("id4", fetched_at="2024-03-09", http_status=410)
+        store.write_article(_article(9, id="other"), fetched_at="2024-01-01", http_status=200)
+
+        due = list(store.revalidation_due(["a.example"], "2024-03-07"))
+        assert due == ["https://a.example/2", "https://a.example/1", "https://a.example/old-3"]
+        assert list(store.revalidation_due(["a.example"], "2024-03-04")) == [due[0]]
+
+        hosts = [(url, "a.example") for url in due]
+        assert store.enqueue_revalidation(hosts, depth=10) == 3
+        assert store.enqueue("https://a.example/", depth=0, host="a.example")
+        assert [i.revalidate for i in store.queued()] == [False, True, True, True]
+        assert [i.url for i in store.queued(revalidation_only=True)] == due
+        # A link reaches 1: it becomes a linked page, at the link's depth.
+        assert store.enqueue("https://a.example/1", depth=1, host="a.example")
+        linked = store.queued()[1]
+        assert (linked.url, linked.depth, linked.revalidate) == ("https://a.example/1", 1, False)
+        store.mark(due[0], "done", requested=True)
+        store.mark("https://a.example/1", "done", requested=True)
+        assert store.budget_used() == (2, 1)
+        assert list(store.revalidation_due(["a.example"], "2024-03-07")) == []  # all seen
+
+
 def test_pages_raw_bodies_and_site_health(tmp_path: Path) -> None:
     with CrawlStore(tmp_path) as store:
         run = store.start_run(["https://www.news.example/"], "t")

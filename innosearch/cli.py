@@ -184,10 +184,13 @@ def cmd_config(args: argparse.Namespace, config: Config) -> int:
     if any(not p.startswith("no [[sites]]") for p in problems):
         return 1
     names = ", ".join(s.name for s in checked.sites) or "none"
+    days = checked.crawl.revisit_days
     print(
         f"{where}: ok; {len(checked.sites)} sites ({names}); data {checked.data_dir}; "
         f"index {checked.index_dir}; stats details "
         + ("enabled" if checked.stats_token else "disabled (no stats_token)")
+        + "; unlinked articles revalidated "
+        + (f"every {days:g} day{'s' if days != 1 else ''}" if days else "in every crawl")
     )
     return 0
 
@@ -438,10 +441,22 @@ def cmd_stats(args: argparse.Namespace, config: Config) -> int:
     if store.get("not_articles"):
         reasons = ", ".join(f"{kind} {n}" for kind, n in store["not_articles"].items())
         print(f"pages not kept as articles: {reasons} (`innosearch why URL` for one page)")
-    header = ("site", "last run", "ok", "last success", "failed runs", "new per run", "days idle")
+    header = (
+        "site",
+        "last run",
+        "ok",
+        "last success",
+        "failed runs",
+        "new per run",
+        "days idle",
+        "revalidated",
+        "unchanged",
+        "gone",
+    )
     rows = [header]
     for site in stats["sites"]:
         idle = site["days_since_new_article"]
+        last = [site["revalidated"], site["revalidated_unchanged"], site["articles_gone"]]
         rows.append(
             (
                 site["site"],
@@ -451,6 +466,7 @@ def cmd_stats(args: argparse.Namespace, config: Config) -> int:
                 str(site["failed_runs"]),
                 " ".join(map(str, site["new_per_run"])) or "-",
                 "-" if idle is None else f"{idle:g}",
+                *("-" if n is None else str(n) for n in last),
             )
         )
     widths = [max(len(r[i]) for r in rows) for i in range(len(header))]

@@ -7,6 +7,9 @@ new articles it brought. Every `crawl` and `recrawl` therefore appends one line 
 `DATA_DIR/site-runs.jsonl` (a plain file, readable with `jq`, one writer at a time thanks to
 the recrawl lock); "days since the last new article" comes from there. A site that stopped
 producing articles is the quiet failure maintainers most need to see: its fetches still succeed.
+The same lines say what the last crawl found of the articles it already knew: how many it asked
+for although no link led to them (revalidated), how many of those were unchanged, and how many
+articles left the index (gone: a 404 or 410, linked or not).
 """
 
 from __future__ import annotations
@@ -110,6 +113,9 @@ def site_rows(
         last_new = _parse_iso(with_new[-1].get("finished_at")) if with_new else None
         fetch = host_rows.get(name, [])
         successes = [r["last_success"] for r in fetch if r.get("last_success")]
+        # What the last crawl that got under way found of the articles it knew (None: no such
+        # crawl, or one recorded before revalidation existed).
+        crawled = next((r for r in reversed(history) if "pages_fetched" in r), {})
         rows.append(
             {
                 "site": name,
@@ -127,6 +133,10 @@ def site_rows(
                 "articles": sum(int(r.get("articles") or 0) for r in fetch),
                 "last_fetch_success": max(successes) if successes else None,
                 "fetch_failures": sum(int(r.get("failures") or 0) for r in fetch),
+                "revalidated": crawled.get("revalidated"),
+                "revalidated_unchanged": crawled.get("revalidated_unchanged"),
+                "revalidated_gone": crawled.get("revalidated_gone"),
+                "articles_gone": crawled.get("articles_gone"),
             }
         )
     return rows

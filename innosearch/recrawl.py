@@ -52,7 +52,7 @@ class SiteResult:
                 k: v
                 for k, v in self.crawl.to_dict().items()
                 if k in ("pages_fetched", "not_modified", "sitemaps_fetched", "errors")
-                or k.startswith("articles_")
+                or k.startswith(("articles_", "revalidated"))
                 or k in ("disallowed", "resumed")
             }
         return {
@@ -232,13 +232,18 @@ def _log_site(outcome: SiteResult) -> None:
             articles_new=c.articles_new,
             articles_updated=c.articles_updated,
             articles_gone=c.articles_gone,
+            articles_moved=c.articles_moved,
+            revalidated=c.revalidated,
+            revalidated_unchanged=c.revalidated_unchanged,
+            revalidated_gone=c.revalidated_gone,
             errors=c.errors,
             resumed=c.resumed,
         )
         numbers = (
             f"{c.pages_fetched} pages ({c.not_modified} not modified), {c.articles_new} new, "
-            f"{c.articles_updated} updated, {c.articles_gone} gone, {c.errors} errors"
-            + (", resumed" if c.resumed else "")
+            f"{c.articles_updated} updated, {c.articles_gone} gone, {c.errors} errors; "
+            f"{c.revalidated} unlinked articles revalidated ({c.revalidated_unchanged} "
+            f"unchanged, {c.revalidated_gone} gone)" + (", resumed" if c.resumed else "")
         )
     else:
         numbers = "no crawl"

@@ -19,12 +19,18 @@ def test_defaults_work_without_a_file(tmp_path: Path, monkeypatch: pytest.Monkey
 
 def test_file_then_environment(tmp_path: Path) -> None:
     path = tmp_path / "innosearch.toml"
-    path.write_text('index_dir = "/srv/ix"\nport = 9000\n[crawl]\ndelay = 2.5\n', encoding="utf-8")
+    path.write_text(
+        'index_dir = "/srv/ix"\nport = 9000\n[crawl]\ndelay = 2.5\nrevisit_days = 7\n',
+        encoding="utf-8",
+    )
     config = load_config(
         path, environ={"INNOSEARCH_PORT": "9100", "INNOSEARCH_CRAWL_OBEY_ROBOTS": "no"}
     )
     assert config.index_dir == Path("/srv/ix") and config.crawl.delay == 2.5
     assert config.port == 9100 and config.crawl.obey_robots is False
+    assert config.crawl.revisit_days == 7.0
+    environ = {"INNOSEARCH_CRAWL_REVISIT_DAYS": "0.5"}
+    assert load_config(path, environ=environ).crawl.revisit_days == 0.5
 
 
 @pytest.mark.parametrize(
@@ -33,6 +39,8 @@ def test_file_then_environment(tmp_path: Path) -> None:
         ("port = 'eighty'", "setting port: expected int"),
         ("port = [", "not valid TOML"),
         ("[crawl]\ndelay = -1", "crawl.delay"),
+        ("[crawl]\nrevisit_days = -1", "crawl.revisit_days: expected float"),
+        ("[crawl]\nrevisit_days = 'weekly'", "crawl.revisit_days: expected float"),
     ],
 )
 def test_mistakes_name_the_setting(tmp_path: Path, text: str, message: str) -> None:
@@ -113,12 +121,17 @@ def test_two_sites_with_one_name(tmp_path: Path) -> None:
         load_config(path, environ={})
 
 
-def test_config_check(cli, tmp_path: Path) -> None:
+def test_config_check(cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     good = tmp_path / "good.toml"
     good.write_text(SITES, encoding="utf-8")
     code, out, err = cli("--config", str(good), "config", "check")
     assert code == 0 and not err
     assert out.startswith(f"{good}: ok; 2 sites (Herald, weekly.example)")
+    assert out.rstrip().endswith("unlinked articles revalidated every 1 day")
+    monkeypatch.setenv("INNOSEARCH_CRAWL_REVISIT_DAYS", "0")
+    code, out, err = cli("--config", str(good), "config", "check")
+    assert code == 0 and out.rstrip().endswith("unlinked articles revalidated in every crawl")
+    monkeypatch.delenv("INNOSEARCH_CRAWL_REVISIT_DAYS")
 
     bad = tmp_path / "bad.toml"
     bad.write_text('dealy = 2\nstats_token = "short"\n[crawl]\nmax_page = 3\n', encoding="utf-8")

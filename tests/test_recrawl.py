@@ -17,6 +17,7 @@ from innosearch.config import Config, SiteConfig
 from innosearch.recrawl import plan_sites
 from innosearch.sample_site import serve
 from tests.conftest import CLI
+from tests.crawler.conftest import Route, Site, build_news_site, serving, unlink
 from tests.loopback import free_port
 
 _SCRIPT = Path(sys.executable).with_name("innosearch")
@@ -167,3 +168,46 @@ def test_sites_come_from_the_configuration_then_the_store() -> None:
         "other.example": ["https://other.example/", "https://other.example/business/"],
         "extra.example": ["https://extra.example/news/"],
     }
+
+
+def test_an_unlinked_article_that_answers_410_leaves_the_index(tmp_path: Path) -> None:
+    with serving(Site()) as site:
+        build_news_site(site, crawl_delay=0.01)
+        write_config(tmp_path, [{"name": "wire", "seeds": [site.url("/")]}])
+        env = {**environment(tmp_path, delay=0), "INNOSEARCH_CRAWL_REVISIT_DAYS": "0"}
+        first = innosearch(tmp_path, env, "recrawl")
+        assert first.returncode == 0, first.stderr
+        found = json.loads(innosearch(tmp_path, env, "search", "separator", "--json").stdout)
+        assert [r["url"] for r in found["results"]] == [site.url("/news/alpha")]
+
+        # Alpha is taken down and unlinked everywhere; epsilon is unlinked but unchanged.
+        unlink(site, "/news/alpha", "/news/epsilon")
+        site.routes["/news/alpha"] = Route(status=410, body=b"gone", etag=False)
+        site.clear()
+        second = innosearch(tmp_path, env, "recrawl")
+        assert second.returncode == 0, second.stderr
+
+        asked = [(h.path, h.status) for h in site.hits if h.path.startswith("/news/")]
+        assert asked.count(("/news/alpha", 410)) == 1
+        epsilon = [h for h in site.hits if h.path == "/news/epsilon"]
+        assert [h.status for h in epsilon] == [304] and epsilon[0].headers["if-none-match"]
+        wire = next(e for e in events(second.stderr) if e.get("event") == "site")
+        assert (wire["revalidated"], wire["revalidated_gone"], wire["articles_gone"]) == (2, 1, 1)
+        assert wire["revalidated_unchanged"] == 1
+        assert "2 unlinked articles revalidated (1 unchanged, 1 gone)" in wire["message"]
+
+        found = json.loads(innosearch(tmp_path, env, "search", "separator", "--json").stdout)
+        assert found["total"] == 0
+        found = json.loads(innosearch(tmp_path, env, "search", "textile", "--json").stdout)
+        assert [r["url"] for r in found["results"]] == [site.url("/news/epsilon")]
+
+        stats = json.loads(innosearch(tmp_path, env, "stats", "--json").stdout)
+        assert stats["index"]["documents"] == stats["store"]["articles"] == 4
+        (row,) = stats["sites"]
+        assert (row["revalidated"], row["revalidated_unchanged"], row["revalidated_gone"]) == (
+            2,
+            1,
+            1,
+        )
+        text = innosearch(tmp_path, {**env, "INNOSEARCH_LOG_FORMAT": "text"}, "stats").stdout
+        assert "revalidated  unchanged  gone" in text

@@ -14,8 +14,9 @@ from web import create_app, get_index
 TOKEN = "maintainers-only-0123456789"
 
 
-def run(site: str, ok: bool, new: int, when: str, error: str | None = None) -> dict:
+def run(site: str, ok: bool, new: int, when: str, error: str | None = None, **more: int) -> dict:
     return {
+        **more,
         "site": site,
         "hosts": [site.lower().replace(" ", "") + ".example"],
         "command": "recrawl",
@@ -36,7 +37,16 @@ def data_dir(tmp_path: Path) -> Path:
         [
             run("Herald", True, 4, "2026-01-01T06:00:00Z"),
             run("<script>alert(1)</script>", True, 2, "2026-01-01T06:00:00Z"),
-            run("Herald", True, 0, "2026-01-02T06:00:00Z"),
+            run(
+                "Herald",
+                True,
+                0,
+                "2026-01-02T06:00:00Z",
+                revalidated=12,
+                revalidated_unchanged=11,
+                revalidated_gone=1,
+                articles_gone=3,
+            ),
             run("<script>alert(1)</script>", False, 0, "2026-01-02T06:00:00Z", "HTTP 503"),
         ],
     )
@@ -79,6 +89,9 @@ def test_the_token_unlocks_the_sites(stats_client: FlaskClient) -> None:
         herald = sites["Herald"]
         assert herald["new_per_run"] == [4, 0] and herald["failed_runs"] == 0
         assert herald["days_since_new_article"] > 0 and herald["last_success"]
+        assert (herald["revalidated"], herald["revalidated_unchanged"]) == (12, 11)
+        assert (herald["revalidated_gone"], herald["articles_gone"]) == (1, 3)
+        assert sites["<script>alert(1)</script>"]["revalidated"] is None  # not recorded
         assert sites["<script>alert(1)</script>"]["last_error"] == "HTTP 503"
         assert body["index"]["documents"] == 7 and body["summary"]["sites_failing"] == 1
 
@@ -87,6 +100,8 @@ def test_the_page_lists_the_sites_escaped(stats_client: FlaskClient) -> None:
     page = stats_client.get(f"/stats?token={TOKEN}")
     html = page.get_data(as_text=True)
     assert page.status_code == 200 and "Herald" in html and "HTTP 503" in html
+    assert "<th>unchanged</th><th>gone</th>" in html
+    assert "<td>12</td>\n        <td>11</td>\n        <td>3</td>" in html
     assert "<script>alert" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
 
 

@@ -11,25 +11,32 @@ bounded by the round trip plus the crawler's work per page, not by the worker co
 page is the figure that says what a page costs us. Peak RSS is the process's high-water mark.
 ``--real`` serves the real publishers' pages of ``data/extraction/aeb`` and ``data/dates`` as the
 article pages instead (larger, messier pages: parsing and extraction weigh more there).
+
+Three crawls of one store: the first crawl; a re-crawl (every page asked for conditionally,
+answered 304); and a re-crawl after the section pages stopped linking all but the first 50
+articles, so the others are reached only by revalidation (`crawl.revisit_days` 0).
 """
 
 from __future__ import annotations
 
 import argparse
 import gzip
+import hashlib
 import multiprocessing
 import os
 import resource
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from multiprocessing.synchronize import Event
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from crawler.crawl import crawl  # noqa: E402
+from crawler.crawl import CrawlSummary, crawl  # noqa: E402
 from crawler.settings import CrawlSettings  # noqa: E402
 from crawler.store import CrawlStore  # noqa: E402
 
@@ -92,8 +99,11 @@ def _real_pages() -> list[bytes]:
     return [gzip.decompress(path.read_bytes()) for f in folders for path in sorted(f.glob("*.gz"))]
 
 
-def _serve(port_out: multiprocessing.connection.Connection, articles: int, real: bool) -> None:
-    """The child process: the generated site, answered from memory."""
+def _serve(
+    port_out: multiprocessing.connection.Connection, articles: int, real: bool, unlinked: Event
+) -> None:
+    """The child process: the generated site, answered from memory, with ETags. Once
+    ``unlinked`` is set, section pages after the first list no articles."""
     bodies = _real_pages() if real else []
     sections = (articles + PER_SECTION - 1) // PER_SECTION
     pages: dict[str, bytes] = {
@@ -111,6 +121,8 @@ def _serve(port_out: multiprocessing.connection.Connection, articles: int, real:
         pages[f"/section/{s}"] = _section(s, articles)
     for n in range(articles):
         pages[f"/news/{n}"] = bodies[n] if real else _article(n)
+    etags = {path: f'"{hashlib.sha1(body).hexdigest()[:16]}"' for path, body in pages.items()}
+    bare = {f"/section/{s}": _section(s, 0) for s in range(2, sections + 1)}
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -118,11 +130,21 @@ def _serve(port_out: multiprocessing.connection.Connection, articles: int, real:
 
         def do_GET(self) -> None:
             body = pages.get(self.path)
+            tag = etags.get(self.path)
+            if unlinked.is_set() and self.path in bare:
+                body, tag = bare[self.path], None
+            if tag is not None and self.headers.get("If-None-Match") == tag:
+                self.send_response(304)
+                self.send_header("ETag", tag)
+                self.end_headers()
+                return
             self.send_response(200 if body is not None else 404)
             body = body if body is not None else b"not found"
             kind = "text/plain" if self.path == "/robots.txt" else "text/html; charset=utf-8"
             self.send_header("Content-Type", kind)
             self.send_header("Content-Length", str(len(body)))
+            if tag is not None:
+                self.send_header("ETag", tag)
             self.end_headers()
             self.wfile.write(body)
 
@@ -149,8 +171,9 @@ def main() -> int:
         args.articles = len(_real_pages())
 
     receive, send = multiprocessing.Pipe(duplex=False)
+    unlinked = multiprocessing.Event()
     server = multiprocessing.Process(
-        target=_serve, args=(send, args.articles, args.real), daemon=True
+        target=_serve, args=(send, args.articles, args.real, unlinked), daemon=True
     )
     server.start()
     port = receive.recv()
@@ -162,31 +185,50 @@ def main() -> int:
         allow_local=True,
         workers=args.workers,
     )
+    # (name, revisit_days): the re-crawl finds every article through links (and none due);
+    # after the unlinking every article is due, so those no link leads to are revalidated.
+    phases = [("first crawl", 1.0), ("re-crawl", 1.0), ("unlinked", 0.0)]
+    results: list[tuple[str, CrawlSummary, float, float, int]] = []
     try:
         with tempfile.TemporaryDirectory() as data:
-            before = resource.getrusage(resource.RUSAGE_SELF)
-            started = time.perf_counter()
-            with CrawlStore(data) as store:
-                summary = crawl([f"http://127.0.0.1:{port}/"], store, settings)
-                articles = store.count_articles()
-            seconds = time.perf_counter() - started
-            after = resource.getrusage(resource.RUSAGE_SELF)
+            for name, revisit_days in phases:
+                if name == "unlinked":
+                    unlinked.set()
+                before = resource.getrusage(resource.RUSAGE_SELF)
+                started = time.perf_counter()
+                phase = replace(settings, revisit_days=revisit_days)
+                with CrawlStore(data) as store:
+                    summary = crawl([f"http://127.0.0.1:{port}/"], store, phase)
+                    articles = store.count_articles()
+                seconds = time.perf_counter() - started
+                after = resource.getrusage(resource.RUSAGE_SELF)
+                cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+                results.append((name, summary, seconds, cpu, articles))
             warc_bytes = sum(p.stat().st_size for p in (Path(data) / "warc").glob("*"))
     finally:
         server.terminate()
         server.join()
 
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    pages = summary.pages_fetched
     kind = "real pages" if args.real else "articles"
     print(f"site:         {args.articles} {kind}, {sections} section pages (one host, delay 0)")
-    print(f"crawled:      {pages} pages, {articles} articles stored, {summary.errors} errors")
-    print(f"wall time:    {seconds:.1f} s")
-    print(f"pages/s:      {pages / seconds:.1f}")
-    print(f"CPU per page: {cpu / max(pages, 1) * 1000:.1f} ms ({cpu:.1f} s CPU in all)")
-    print(f"peak RSS:     {after.ru_maxrss / 1024:.0f} MB")
+    for name, summary, seconds, cpu, articles in results:
+        pages = summary.pages_fetched
+        print(f"-- {name}")
+        print(
+            f"crawled:      {pages} pages ({summary.not_modified} answered 304), "
+            f"{articles} articles stored, {summary.errors} errors"
+        )
+        print(
+            f"revalidated:  {summary.revalidated} ({summary.revalidated_unchanged} unchanged, "
+            f"{summary.revalidated_gone} gone)"
+        )
+        print(f"wall time:    {seconds:.1f} s")
+        print(f"pages/s:      {pages / seconds:.1f}")
+        print(f"CPU per page: {cpu / max(pages, 1) * 1000:.1f} ms ({cpu:.1f} s CPU in all)")
+    print(f"peak RSS:     {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
     print(f"WARC archive: {warc_bytes / 1024 / 1024:.1f} MB")
-    return 0 if articles == args.articles or args.real else 1
+    stored = [r[4] for r in results]
+    return 0 if args.real or stored == [args.articles] * len(results) else 1
 
 
 if __name__ == "__main__":

@@ -57,10 +57,19 @@ DATE_META_NAMES: dict[str, int] = {
 MODIFIED_META_NAMES: frozenset[str] = frozenset(
     {
         "article:modified_time",
+        "article:modified",
+        "og:article:modified_time",
+        "og:modified_time",
         "og:updated_time",
+        "modified_time",
+        "updated_time",
         "datemodified",
+        "dateupdate",
         "last-modified",
+        "lastmodified",
+        "lastmod",
         "dcterms.modified",
+        "dc.modified",
         "dc.date.modified",
     }
 )
@@ -99,6 +108,7 @@ UPDATED_WORDS: tuple[str, ...] = (
     r"last edited",
     r"aktualisiert",
     r"geändert",
+    r"letzte änderung",
     r"stand:",
     r"mis à jour",
     r"mise à jour",
@@ -179,6 +189,17 @@ for _table in (_MONTH_NAMES, _MORE_MONTH_NAMES):
     for _number, _names in enumerate(_table, start=1):
         for _name in _names:
             MONTHS[_name] = _number
+
+# Solar Hijri (Iranian) month names, in Persian and with the Arabic letters that Persian pages
+# often use for ye and kaf.
+JALALI_MONTHS: dict[str, int] = {}
+for _number, _name in enumerate(
+    ("فروردین", "اردیبهشت", "خرداد", "تیر", "مرداد", "شهریور", "مهر", "آبان", "آذر", "دی",
+     "بهمن", "اسفند"),
+    start=1,
+):  # fmt: skip
+    JALALI_MONTHS[_name] = _number
+    JALALI_MONTHS[_name.replace("ی", "ي").replace("ک", "ك")] = _number
 
 # Words right before a date that say it is the publication date.
 PUBLISHED_WORDS: tuple[str, ...] = (

@@ -29,6 +29,7 @@ from typing import Any
 from lxml import html as lxml_html
 from lxml.etree import ParserError
 
+from crawler.encoding import without_surrogates
 from crawler.selectors import (
     BLOCK_TAGS,
     DATE_CONTAINER_HINT,
@@ -289,14 +290,28 @@ def _load_json(raw: str) -> Any:
     raw = raw.removeprefix("<!--").removesuffix("-->").strip()
     raw = raw.removeprefix("//<![CDATA[").removesuffix("//]]>").strip()
     try:
-        return json.loads(raw, strict=False)
+        data = json.loads(raw, strict=False)
     except ValueError:
-        pass
-    repaired = re.sub(r",\s*([}\]])", r"\1", raw)
-    try:
-        return json.loads(repaired, strict=False)
-    except ValueError:
-        return None
+        repaired = re.sub(r",\s*([}\]])", r"\1", raw)
+        try:
+            data = json.loads(repaired, strict=False)
+        except ValueError:
+            return None
+    # A "\ud800" escape without its pair decodes to a lone surrogate: none may leave here.
+    return _valid_strings(data) if _SURROGATE_ESCAPE.search(raw) else data
+
+
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def _valid_strings(value: Any) -> Any:
+    if isinstance(value, str):
+        return without_surrogates(value)
+    if isinstance(value, list):
+        return [_valid_strings(item) for item in value]
+    if isinstance(value, dict):
+        return {_valid_strings(key): _valid_strings(item) for key, item in value.items()}
+    return value
 
 
 def _types(obj: dict[str, Any]) -> set[str]:
@@ -604,7 +619,9 @@ def _from_text(page: _Page) -> dt.date | None:
 
 def _parse(html: str | bytes) -> Any:
     try:
-        return lxml_html.document_fromstring(html)
+        return lxml_html.document_fromstring(
+            without_surrogates(html) if isinstance(html, str) else html
+        )
     except (ParserError, ValueError):
         return None
 

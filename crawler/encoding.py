@@ -15,7 +15,7 @@ import re
 
 from charset_normalizer import from_bytes
 
-__all__ = ["decode_html", "normalize_charset"]
+__all__ = ["decode_html", "normalize_charset", "without_surrogates"]
 
 # How far into the document a <meta> charset declaration is honoured. The standard says 1024
 # bytes; real pages put long inline scripts before it, so we look a little further.
@@ -43,6 +43,19 @@ _WIDER: dict[str, str] = {
 
 _HEADER_CHARSET = re.compile(r"""charset\s*=\s*["']?\s*([\w.:-]+)""", re.IGNORECASE)
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([\w.:-]+)""", re.IGNORECASE)
+
+
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def without_surrogates(text: str) -> str:
+    """``text`` with lone UTF-16 surrogates replaced by U+FFFD.
+
+    Decoding bytes never yields them, but a JSON ``"\\ud800"`` escape or a caller's str can, and
+    such a string cannot be written as UTF-8 later (the index, the JSON output), so it is made
+    valid where it enters.
+    """
+    return _LONE_SURROGATE.sub("\ufffd", text)
 
 
 def normalize_charset(label: str | None) -> str | None:

@@ -30,7 +30,7 @@ from lxml.etree import ParserError
 
 from crawler.article import Article
 from crawler.dates import find_published, jsonld_objects
-from crawler.encoding import decode_html
+from crawler.encoding import decode_html, without_surrogates
 from crawler.selectors import (
     BLOCK_TAGS,
     CONTENT_WORDS,
@@ -161,7 +161,7 @@ def parse_html(
     if isinstance(html, bytes | bytearray):
         text = decode_html(bytes(html), content_type)
     elif isinstance(html, str):
-        text = html
+        text = without_surrogates(html)
     else:
         return None
     # lxml refuses str input carrying an encoding declaration, and NUL bytes end its parse early.
@@ -509,10 +509,53 @@ def _body(tree: Any, title: str, options: ExtractOptions) -> tuple[list[str], st
             loose_paragraph = sibling.tag == "p" and length >= 80 and density < 0.25
             if scored or loose_paragraph:
                 parts.append(sibling)
+    chunks = _chunks(best, measure, options)
+    if len(chunks) > 1:
+        # The best block's level inside its own chunk, the other chunks whole, in page order.
+        rest = [c for c in chunks if not _holds(c, best) and not any(_holds(p, c) for p in parts)]
+        order = {el: i for i, el in enumerate(body.iter())}
+        parts = sorted([*parts, *rest], key=order.__getitem__)
     paragraphs: list[str] = []
     for part in parts:
         paragraphs.extend(_render(part, measure, title, options))
     return paragraphs, "density", parts
+
+
+def _holds(ancestor: Any, el: Any) -> bool:
+    """Whether ``el`` is ``ancestor`` or lies inside it."""
+    return ancestor is el or any(a is ancestor for a in el.iterancestors())
+
+
+def _chunks(best: Any, measure: _Measure, options: ExtractOptions) -> list[Any]:
+    """The article's chunks when the template splits its body into repeated wrappers.
+
+    Sites that put ads or pull quotes between stretches of the story repeat one wrapper (same
+    tag, same class) for every stretch, so the densest stretch alone is only part of the
+    article. Walking up from the best block, the first wrapper with prose-holding twins among
+    its siblings gives the chunks; otherwise the best block alone.
+    """
+    node = best
+    for _level in range(6):
+        parent = node.getparent()
+        if parent is None:
+            break
+        if node.get("class"):
+            twins = [
+                sibling
+                for sibling in parent
+                if sibling is node
+                or (
+                    sibling.tag == node.tag
+                    and sibling.get("class") == node.get("class")
+                    and measure.prose.get(sibling, 0) >= options.protect_prose_chars
+                    and measure.link_len.get(sibling, 0)
+                    < options.max_link_density * measure.text_len.get(sibling, 1)
+                )
+            ]
+            if len(twins) > 1:
+                return twins
+        node = parent
+    return [best]
 
 
 def _direct_text(el: Any) -> list[str]:

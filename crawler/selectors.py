@@ -261,7 +261,7 @@ STRONG_BOILERPLATE = re.compile(
     r"most-read|mostread|trending|outbrain|taboola|"
     r"comments?|commentlist|disqus|respond|"
     r"cookies?|consent|gdpr|"
-    r"newsletter|subscribe|subscription|signup|paywall|"
+    r"newsletter|subscribe|subscription|signup|"
     r"promo|sponsor(?:ed)?|advert(?:isement)?|ads?|adslot|ad-slot|dfp|"
     r"caption|credits?|"
     r"breadcrumbs?|pagination|pager|tag-list|taglist|"
@@ -275,7 +275,7 @@ STRONG_BOILERPLATE = re.compile(
 # "hidden-xs", "widget Blog"): removed only when they hold little prose.
 WEAK_BOILERPLATE = re.compile(
     r"(?:^|[\s_-])(?:"
-    r"sidebar|widget|rail|banner|popular|tags|topics|keywords|"
+    r"sidebar|widget|rail|banner|popular|tags|topics|keywords|paywall|"
     r"toolbar|tools|print|modal|popup|overlay|hidden|"
     r"timestamp|meta|meta-data|metadata|"
     r"footer|masthead|site-header|navbar|menu|nav"

@@ -171,6 +171,71 @@ def test_options_are_honoured() -> None:
     assert extract(short, options=strict).extraction_method == "fallback"
 
 
+def test_lone_surrogates_never_leave_the_extractor() -> None:
+    # A "\\ud800" escape in JSON-LD decodes to a lone surrogate, which no UTF-8 writer accepts.
+    ld = (
+        '{"@type": "NewsArticle", "headline": "Solar \\ud800 record", '
+        '"author": {"name": "Ann \\udc00 Lee"}, "description": "Cells \\ud83d"}'
+    )
+    story = (
+        "<p>The new cells convert a record share of sunlight, the laboratory said on Monday.</p>"
+    )
+    html = (
+        f'<html><head><script type="application/ld+json">{ld}</script></head>'
+        f"<body><h1>Solar record</h1>{story * 3}</body></html>"
+    )
+    for raw in (html, html.encode(), html.replace("The new", "The \ud800 new")):
+        article = extract(raw, url="https://example.com/solar")
+        record = json.dumps(article.to_dict(), ensure_ascii=False).encode("utf-8")
+
+        assert article.title == "Solar \ufffd record"
+        assert article.authors == ["Ann \ufffd Lee"]
+        assert "laboratory said on Monday" in article.text
+        assert b"\\ud8" not in record
+
+
+def test_article_continued_behind_a_paywall_wrapper_is_kept() -> None:
+    free = "".join(
+        f"<p>Shares of the retailer fell before the bell after it cut its sales forecast ({i}).</p>"
+        for i in range(4)
+    )
+    # The paid part is under half of the story: only its name says "furniture".
+    paid = "".join(
+        f"<p>Paragraph {i} of the story goes on, as the analysts explain why the guidance is lower.</p>"  # noqa: E501
+        for i in range(5)
+    )
+    html = (
+        "<html><body><h1>Retailer cuts forecast</h1><div class='article__body'>"
+        f"{free}<div id='paywall'>{paid}</div></div>"
+        "<div class='paywall-prompt'><p>Subscribe to keep reading.</p></div></body></html>"
+    )
+    text = extract(html).text
+
+    assert "Paragraph 4 of the story" in text
+    assert "Subscribe" not in text
+
+
+def test_story_split_into_repeated_chunks_is_kept_whole() -> None:
+    def chunk(words: str, n: int) -> str:
+        paragraphs = "".join(
+            f"<p>{words} paragraph {i}, which carries the story on at some length, as long stories do.</p>"  # noqa: E501
+            for i in range(n)
+        )
+        return f"<div class='story-chunk'><div class='chunk-body'>{paragraphs}</div></div>"
+
+    html = (
+        "<html><body><h1>Banks for the broke</h1>"
+        f"{chunk('Opening', 5)}<div class='ad'>Advertisement</div>{chunk('Closing', 8)}"
+        "<div class='teasers'><a href='/a'>Another story</a> <a href='/b'>And one more</a></div>"
+        "</body></html>"
+    )
+    text = extract(html).text
+
+    assert text.startswith("Opening paragraph 0")
+    assert "Closing paragraph 7" in text
+    assert "Another story" not in text
+
+
 # --- the shared benchmark (skipped when the data folder is not next to the repo) -----------------
 
 
@@ -200,4 +265,4 @@ def test_text_f1_on_the_article_extraction_benchmark(tmp_path: Path) -> None:
         capture_output=True, text=True, check=True,
     )  # fmt: skip
     f1 = float(done.stdout.strip().splitlines()[-1].split()[-1])
-    assert f1 >= 0.95, done.stdout
+    assert f1 >= 0.97, done.stdout

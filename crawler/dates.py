@@ -29,7 +29,7 @@ from typing import Any
 from lxml import html as lxml_html
 from lxml.etree import ParserError
 
-from crawler.encoding import without_surrogates
+from crawler.encoding import for_lxml, without_surrogates
 from crawler.selectors import (
     BLOCK_TAGS,
     DATE_CONTAINER_HINT,
@@ -618,10 +618,10 @@ def _from_text(page: _Page) -> dt.date | None:
 
 
 def _parse(html: str | bytes) -> Any:
+    if isinstance(html, str):
+        html = for_lxml(html)
     try:
-        return lxml_html.document_fromstring(
-            without_surrogates(html) if isinstance(html, str) else html
-        )
+        return lxml_html.document_fromstring(html)
     except (ParserError, ValueError):
         return None
 

@@ -15,7 +15,7 @@ import re
 
 from charset_normalizer import from_bytes
 
-__all__ = ["decode_html", "normalize_charset", "without_surrogates"]
+__all__ = ["decode_html", "for_lxml", "normalize_charset", "without_surrogates"]
 
 # How far into the document a <meta> charset declaration is honoured. The standard says 1024
 # bytes; real pages put long inline scripts before it, so we look a little further.
@@ -56,6 +56,18 @@ def without_surrogates(text: str) -> str:
     valid where it enters.
     """
     return _LONE_SURROGATE.sub("\ufffd", text)
+
+
+_XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>", re.IGNORECASE)
+
+
+def for_lxml(text: str) -> str:
+    """Decoded HTML as lxml's parser takes it, with nothing a reader would miss taken out.
+
+    lxml refuses str input carrying an encoding declaration, NUL bytes end its parse early, and
+    lone surrogates cannot be written out later.
+    """
+    return without_surrogates(_XML_DECLARATION.sub("", text).replace("\x00", ""))
 
 
 def normalize_charset(label: str | None) -> str | None:

@@ -30,7 +30,7 @@ from lxml.etree import ParserError
 
 from crawler.article import Article
 from crawler.dates import find_published, jsonld_objects
-from crawler.encoding import decode_html, without_surrogates
+from crawler.encoding import decode_html, for_lxml
 from crawler.selectors import (
     BLOCK_TAGS,
     CONTENT_WORDS,
@@ -46,7 +46,6 @@ __all__ = ["ExtractOptions", "Extraction", "extract", "extract_page", "parse_htm
 
 _WS = re.compile(r"\s+")
 _WORD = re.compile(r"\w+")
-_XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>", re.IGNORECASE)
 _TITLE_SEPARATORS = re.compile(r"\s+[|–—·•»:-]\s+")
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
 _PARAGRAPH_TAGS = frozenset({"p", "pre", "blockquote", "td", "dd", "li", "h2", "h3", "h4"})
@@ -161,11 +160,10 @@ def parse_html(
     if isinstance(html, bytes | bytearray):
         text = decode_html(bytes(html), content_type)
     elif isinstance(html, str):
-        text = without_surrogates(html)
+        text = html
     else:
         return None
-    # lxml refuses str input carrying an encoding declaration, and NUL bytes end its parse early.
-    text = _XML_DECLARATION.sub("", text[: options.max_html_chars]).replace("\x00", "")
+    text = for_lxml(text[: options.max_html_chars])
     if not text.strip() or _looks_binary(text):
         return None
     parser = lxml_html.HTMLParser(remove_comments=True, remove_pis=True, collect_ids=False)

@@ -19,7 +19,6 @@ import datetime as dt
 import gzip
 import json
 import logging
-import re
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -27,6 +26,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from crawler.article import Article
+from crawler.encoding import without_surrogates
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +42,6 @@ _TEXT_FIELDS = (
     "site_name",
     "extraction_method",
 )
-_SURROGATE = re.compile("[\ud800-\udfff]")
 _MAX_REASONS = 20  # reasons kept for the closing message; every skip is logged as it happens
 
 
@@ -68,11 +67,6 @@ class Skipped:
         more = self.count - len(self.reasons)
         listed = "; ".join(self.reasons) + (f"; and {more} more" if more > 0 else "")
         return f"{self.count} line{'s' if self.count != 1 else ''} skipped: {listed}"
-
-
-def valid_text(value: str) -> str:
-    """``value`` with lone surrogates replaced, so it can always be written as UTF-8."""
-    return _SURROGATE.sub("\ufffd", value) if _SURROGATE.search(value) else value
 
 
 def read_records(path: str, skipped: Skipped) -> Iterator[tuple[int, dict[str, Any]]]:
@@ -120,17 +114,17 @@ def to_article(record: dict[str, Any]) -> Article:
             continue
         if not isinstance(value, str):
             raise ValueError(f"{name!r} must be a string, not {type(value).__name__}")
-        values[name] = valid_text(value)
+        values[name] = without_surrogates(value)
     identifier = record.get("id")
     if identifier is not None:
         if isinstance(identifier, bool) or not isinstance(identifier, str | int):
             raise ValueError(f"'id' must be a string or a number, not {type(identifier).__name__}")
-        values["id"] = valid_text(str(identifier))
+        values["id"] = without_surrogates(str(identifier))
     authors = record.get("authors")
     if authors is not None:
         if not isinstance(authors, list) or not all(isinstance(a, str) for a in authors):
             raise ValueError("'authors' must be a list of strings")
-        values["authors"] = [valid_text(a) for a in authors]
+        values["authors"] = [without_surrogates(a) for a in authors]
     values["published"] = publication_date(record.get("published"))
     values.setdefault("url", "")
     return Article(**values)

@@ -137,11 +137,11 @@ class PageInfo:
     nofollow: bool = False
 
 
-def read_page(page: bytes | Any, url: str, content_type: str | None = None) -> PageInfo:
+def read_page(page: bytes | str | Any, url: str, content_type: str | None = None) -> PageInfo:
     """Links, feeds and robots meta directives of an HTML page: its bytes, or the document
     `crawler.extract.parse_html` made of them (read it before the extractor cleans it)."""
     info = PageInfo()
-    doc = parse_html(page, content_type) if isinstance(page, bytes | bytearray) else page
+    doc = parse_html(page, content_type) if isinstance(page, bytes | bytearray | str) else page
     if doc is None:
         return info
     base = url

@@ -496,13 +496,18 @@ def cmd_why(args: argparse.Namespace, config: Config) -> int:
 def why_lines(store: Any, url: str) -> list[str]:
     """The answer of `innosearch why`: a verdict line, then the last fetch and the reason."""
     state = store.page_state(url)
+    note = store.frontier_note(url) if state is None else None
+    if note and note.startswith("fetched via "):
+        # A redirect target: its answer is recorded under the URL that redirected to it.
+        state = store.page_state(note.removeprefix("fetched via "))
     if state is None:
-        note = store.frontier_note(url)
         if note:
             return [f"{url}: not fetched: {note}"]
         return [f"{url}: not in the crawl store (never reached by a crawl)"]
     fetch = f"last fetch: HTTP {state.status} at {state.fetched_at}"
-    if state.final_url != url:
+    if state.url != url:
+        fetch += f" (through {state.url})"
+    elif state.final_url != url:
         fetch += f" (from {state.final_url})"
     reason = state.note or store.frontier_note(url)
     source = store.article_source(state.article_id) if state.article_id else None

@@ -165,8 +165,11 @@ def test_noindex_is_the_reason_when_a_page_asks_for_it() -> None:
 
 def _crawl_site(site: Site, settings: CrawlSettings, data: Path) -> None:
     site.routes["/robots.txt"] = Route(status=404, etag=False)
-    site.html("/", section_page().replace('href="/news/0"', 'href="/story/second-wafer-plant"'))
+    front = section_page().replace('href="/news/0"', 'href="/story/second-wafer-plant"')
+    site.html("/", front.replace('href="/news/1"', 'href="/old"'))
     site.html("/story/second-wafer-plant", publisher_page())
+    site.routes["/old"] = Route(status=301, headers={"Location": "/moved"}, etag=False)
+    site.html("/moved", publisher_page().replace("Second wafer", "Third wafer"))
     with CrawlStore(data) as store:
         crawl([site.url("/")], store, settings)
 
@@ -186,6 +189,10 @@ def test_why_and_stats_tell_what_was_kept_and_why_not(
 
     code, out, _ = cli("why", site.url("/news/3"), "--data", str(tmp_path))
     assert code == 0 and "not kept: HTTP 404" in out
+
+    code, out, _ = cli("why", site.url("/moved"), "--data", str(tmp_path))
+    lines = out.splitlines()
+    assert ": kept as article " in lines[0] and "(through " + site.url("/old") in lines[1], out
 
     code, out, _ = cli("why", site.url("/never"), "--data", str(tmp_path))
     assert code == 0 and "not in the crawl store" in out
@@ -259,10 +266,10 @@ def test_each_page_is_parsed_once_per_crawl_step(
     monkeypatch.setattr(lxml.html, "document_fromstring", counting)
     _crawl_site(site, settings, tmp_path)
     html_pages = [hit for hit in site.hits if hit.status == 200]
-    assert len(html_pages) == 2  # the section front and the one article linked that exists
-    assert len(parsed) == 2, parsed
+    assert len(html_pages) == 3  # the section front and the two articles that exist
+    assert len(parsed) == 3, parsed
     parsed.clear()
     with CrawlStore(tmp_path) as store:
         crawl([site.url("/")], store, settings)
     # Answered 304: links are read again from the stored body, one parse a page.
-    assert len(parsed) == 2, parsed
+    assert len(parsed) == 3, parsed

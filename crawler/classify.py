@@ -12,8 +12,8 @@ content. The rule, small on purpose (tune the numbers, not the logic):
 3. the main block shows listing evidence when it has a headline link (anchor text of
    HEADLINE_CHARS or more) for less than CHARS_PER_HEADLINE_LINK of text, MIN_TEASER_BLOCKS
    or more repeated teaser blocks (sibling blocks of one kind, each one headline link and a
-   short summary) holding TEASER_TEXT_SHARE of its text, or a link density above
-   MAX_MAIN_LINK_DENSITY;
+   short summary) holding TEASER_TEXT_SHARE of its text, or a density of links above
+   MAX_MAIN_LINK_DENSITY (links of MENU_LINK_CHARS or more: a menu of section names is not);
 4. listing evidence is overruled by MIN_SIGNALS article signals, the ones real publishers give:
    ``og:type`` article, a JSON-LD article type, a publication date, an ``<article>`` element
    holding the main block, a URL with a date before its slug or a numeric id. It is not
@@ -41,6 +41,9 @@ MIN_ARTICLE_CHARS = 300
 MIN_SIGNALLED_CHARS = 100
 MIN_SIGNALS = 2
 HEADLINE_CHARS = 25
+# Links shorter than this (a section name, "Share", a tag) are a menu: not counted in the link
+# density, which is about headlines and link-heavy prose.
+MENU_LINK_CHARS = 15
 CHARS_PER_HEADLINE_LINK = 250
 LISTING_CHARS_PER_HEADLINE = 120
 MIN_TEASER_BLOCKS = 4
@@ -140,7 +143,8 @@ def _listing_evidence(main: list[Any], length: int) -> tuple[list[str], bool]:
         total += _text_len(part)
         for anchor in part.iter("a"):
             chars = _text_len(anchor)
-            linked += chars
+            if chars >= MENU_LINK_CHARS:
+                linked += chars
             if chars >= HEADLINE_CHARS:
                 headlines.append((anchor, chars))
     evidence: list[str] = []

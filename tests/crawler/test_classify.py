@@ -121,6 +121,19 @@ def test_a_publisher_article_with_link_blocks_in_divs_is_kept() -> None:
     assert "og:type article" in verdict.reason and "date" in verdict.reason
 
 
+def test_a_menu_of_short_links_beside_the_story_is_not_a_listing() -> None:
+    """A town hall's news page: the story and a list of category names in one block, no
+    og:type or JSON-LD, only a date; the menu's links are not headlines."""
+    menu = "".join(f'<li><a href="/c/{i}">Topic {i}</a></li>' for i in range(40))
+    html = (
+        "<html><head><title>Service reports a break-in</title></head><body><div class='row'>"
+        f"<ul class='cats'>{menu}</ul><h1>Service reports a break-in</h1>"
+        f"<p>05/10/2018 - Published by the press office</p><p>{_STORY}</p></div></body></html>"
+    )
+    verdict = _verdict(html, "https://town.example/news/service-reports-a-break-in")
+    assert verdict.article, verdict.reason
+
+
 @pytest.mark.parametrize(
     ("name", "html", "url"),
     [

@@ -107,10 +107,10 @@ def article_signals(extraction: Extraction, url: str) -> list[str]:
         signals.append("date")
     if any(_inside_article(part) for part in extraction.main):
         signals.append("<article> main block")
-    path = urlsplit(url).path
-    if _URL_DATE.search(path):
+    parts = urlsplit(url)
+    if _URL_DATE.search(parts.path):
         signals.append("date in URL")
-    elif _URL_ID.search(path):
+    elif _URL_ID.search(parts.path) or _URL_ID.search(parts.query):  # /a/30657941, ?p=31228
         signals.append("id in URL")
     return signals
 

@@ -9,9 +9,10 @@ from pathlib import Path
 import lxml.html
 import pytest
 
-from crawler.classify import classify
+from crawler.article import Article
+from crawler.classify import article_signals, classify
 from crawler.crawl import crawl, page_article
-from crawler.extract import extract_page
+from crawler.extract import Extraction, extract_page
 from crawler.settings import CrawlSettings
 from crawler.store import CrawlStore
 from innosearch.sample_site import NewsSite, load_articles
@@ -160,6 +161,23 @@ def test_sample_site_home_and_sections_are_listings() -> None:
         assert not verdict.article, verdict.reason
     article = site.render_article(records[0], records)
     assert _verdict(article, site.url("2021/10/story.html")).article
+
+
+@pytest.mark.parametrize(
+    ("url", "signal"),
+    [
+        ("https://news.example/2021/10/05/fab-opens", "date in URL"),
+        ("https://news.example/tech/20211005-fab-opens.html", "date in URL"),
+        ("https://news.example/2021/10/", None),  # a month's archive: a listing
+        ("https://news.example/a/30657941.html", "id in URL"),
+        ("https://blog.example/?p=31228", "id in URL"),
+        ("https://news.example/tech/fab-opens-in-nanjing", None),
+        ("https://cdn.example/3f2a9c81d4e5b6a7/story", None),  # a hash, not an id
+    ],
+)
+def test_urls_with_a_date_or_an_id_are_article_signals(url: str, signal: str | None) -> None:
+    signals = article_signals(Extraction(Article(url=url)), url)
+    assert signals == ([signal] if signal else [])
 
 
 def test_a_short_page_without_article_signals_is_not_kept() -> None:

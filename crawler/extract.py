@@ -22,6 +22,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from html import unescape
 from typing import Any
 from urllib.parse import urljoin
 
@@ -136,7 +137,7 @@ def _extract(
     structured = main.get("articleBody")
     if isinstance(structured, list):
         structured = "\n\n".join(str(part) for part in structured)
-    structured = structured.strip() if isinstance(structured, str) else ""
+    structured = _unescaped(structured.strip()) if isinstance(structured, str) else ""
     text = "\n\n".join(paragraphs)
     if structured and _prefer_structured(structured, text, tree, options):
         text, method = _structured_paragraphs(structured), "json-ld"
@@ -504,7 +505,15 @@ def _body(tree: Any, title: str, options: ExtractOptions) -> tuple[list[str], st
             length = text_len.get(sibling, 0)
             density = link_len.get(sibling, 0) / length if length else 1.0
             scored = sibling in scores and final(sibling) >= best_score * options.sibling_share
-            loose_paragraph = sibling.tag == "p" and length >= 80 and density < 0.25
+            # A paragraph beside the body's container: a <p>, or a <div> used as one.
+            loose_paragraph = (
+                (
+                    sibling.tag == "p"
+                    or (sibling.tag in _LEAF_BLOCK_TAGS and not measure.has_block_inside(sibling))
+                )
+                and length >= 80
+                and density < 0.25
+            )
             if scored or loose_paragraph:
                 parts.append(sibling)
     chunks = _chunks(best, measure, options)
@@ -647,6 +656,11 @@ def _prefer_structured(structured: str, text: str, tree: Any, options: ExtractOp
     page_words = set(_WORD.findall((body if body is not None else tree).text_content().lower()))
     agreement = sum(w in page_words for w in words) / len(words)
     return agreement >= options.min_jsonld_agreement or not text
+
+
+def _unescaped(structured: str) -> str:
+    """A JSON-LD body whose HTML was escaped twice ("&lt;p&gt;") as the HTML it stands for."""
+    return unescape(structured) if "&lt;" in structured and "&gt;" in structured else structured
 
 
 def _structured_paragraphs(structured: str) -> str:

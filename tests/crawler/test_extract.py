@@ -236,6 +236,47 @@ def test_story_split_into_repeated_chunks_is_kept_whole() -> None:
     assert "Another story" not in text
 
 
+def test_json_ld_body_with_escaped_html_reads_as_text() -> None:
+    paragraphs = [
+        f"Paragraph {i} of the review tells how the new laptop keyboard feels, and what it costs."
+        for i in range(6)
+    ]
+    escaped = "&lt;div class=&quot;photo&quot;&gt;&lt;img src=&quot;/k.jpg&quot;&gt;&lt;/div&gt;"
+    body = "\\n".join(f"&lt;p&gt;{p}&lt;/p&gt;" for p in paragraphs) + escaped
+    ld = f'{{"@type": "Review", "headline": "Laptop review", "articleBody": "{body}"}}'
+    # The page shows the text only as links to its sections: no paragraph to find.
+    visible = "".join(f"<div><a href='#s{i}'>{p}</a></div>" for i, p in enumerate(paragraphs))
+    html = (
+        f'<html><head><script type="application/ld+json">{ld}</script></head>'
+        f"<body><h1>Laptop review</h1><div>{visible}</div>"
+        "</body></html>"
+    )
+    article = extract(html)
+
+    assert article.extraction_method == "json-ld"
+    assert article.text.split("\n\n") == paragraphs
+    assert "&lt;" not in article.text and "img" not in article.text
+
+
+def test_div_paragraphs_beside_the_body_container_are_kept() -> None:
+    long = "The president made an unscheduled trip to the hospital on Saturday, his aides said."
+    rest = "".join(
+        f"<p>Paragraph {i} of the rest of the story goes on about his health records.</p>"
+        for i in range(12)
+    )
+    html = (
+        "<html><body><h1>A hospital visit</h1><div class='wrapper'>"
+        f"<div class='paragraph'>{long}</div><div class='ad'></div>"
+        f"<div class='paragraph'>Which is not to say it was not routine: {long}</div>"
+        f"<div class='read-all'>{rest}</div></div></body></html>"
+    )
+    text = extract(html).text
+
+    assert text.startswith("The president made an unscheduled trip")
+    assert "Which is not to say" in text
+    assert "Paragraph 11 of the rest" in text
+
+
 # --- the shared benchmark (skipped when the data folder is not next to the repo) -----------------
 
 

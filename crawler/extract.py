@@ -33,6 +33,7 @@ from crawler.article import Article
 from crawler.dates import find_published, jsonld_objects
 from crawler.encoding import decode_html, for_lxml
 from crawler.selectors import (
+    AD_LABELS,
     BLOCK_TAGS,
     CONTENT_WORDS,
     DROP_TAGS,
@@ -60,6 +61,7 @@ _STRUCTURE_TAGS = frozenset(
      "table", "tr", "td", "h1", "h2", "h3", "h4", "h5", "h6", "header", "figure", "center"}
 )  # fmt: skip
 _HEADING_TAGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
+_LONGEST_LABEL = max(len(label) for label in AD_LABELS)
 _DEFAULT_OPTIONS = ExtractOptions()
 
 
@@ -629,6 +631,8 @@ def _skip(el: Any, tag: str, measure: _Measure, title_key: str, options: Extract
         return False
     length = measure.text_len.get(el, 0)
     if length and measure.link_len.get(el, 0) > options.max_link_density * length:
+        return True
+    if length <= _LONGEST_LABEL and _WS.sub(" ", el.text_content()).strip().lower() in AD_LABELS:
         return True
     if tag in _HEADING_TAGS and title_key:
         # The headline repeated in the body, possibly without the site name <title> adds.

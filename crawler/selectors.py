@@ -301,6 +301,31 @@ BODY_SELECTORS: tuple[str, ...] = (
     ".post-content",
 )
 
+# The whole text of the label publishers put on an ad slot; a block saying only this is no prose.
+AD_LABELS: frozenset[str] = frozenset(
+    {
+        "advertisement",
+        "advertisements",
+        "advert",
+        "adverts",
+        "ad",
+        "sponsored",
+        "sponsored content",
+        "anzeige",
+        "werbung",
+        "publicité",
+        "publicidad",
+        "publicidade",
+        "pubblicità",
+        "advertentie",
+        "реклама",
+        "iklan",
+        "광고",
+        "广告",
+        "広告",
+    }
+)
+
 # Block elements whose text is one paragraph of output.
 BLOCK_TAGS: frozenset[str] = frozenset(
     {

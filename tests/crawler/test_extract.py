@@ -277,6 +277,19 @@ def test_div_paragraphs_beside_the_body_container_are_kept() -> None:
     assert "Paragraph 11 of the rest" in text
 
 
+def test_ad_slot_labels_are_not_paragraphs() -> None:
+    story = "<p>The council approved the tram line after a long debate about its cost, route.</p>"
+    html = (
+        "<html><body><h1>Tram line approved</h1><article>"
+        f"{story}<div class='slot'>Advertisement</div>{story}<p>Anzeige</p>{story}"
+        "</article></body></html>"
+    )
+    text = extract(html).text
+
+    assert text.count("The council approved") == 3
+    assert "Advertisement" not in text and "Anzeige" not in text
+
+
 # --- the shared benchmark (skipped when the data folder is not next to the repo) -----------------
 
 

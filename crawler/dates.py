@@ -483,7 +483,9 @@ def _from_scripts(tree: Any) -> dt.date | None:
 _TEXT_FURNITURE = re.compile(r"comment|related|sidebar|recommend", re.IGNORECASE)
 _SKIP_TEXT_TAGS = frozenset({"script", "style", "noscript", "template", "head", "select", "option"})
 _SPACES = re.compile(r"\s+")
-_LINE_BREAKS = re.compile(r" *\n[ \n]*")
+# Stands for a block boundary while the text is laid out: NUL never reaches a parsed tree.
+_BLOCK_BREAK = "\x00"
+_LINE_BREAKS = re.compile(r" ?\x00[\x00 ]*")
 # Marks the headline's place while the text is laid out (a private-use character, never in text).
 _HEADLINE_MARK = "\ue000"
 
@@ -521,10 +523,10 @@ def _from_byline(page: _Page) -> dt.date | None:
         # Wrappers named "content-data" or "page-info" hold whole articles: a byline is small.
         if len(el) > 12 or el.find(".//h1") is not None or el.find(".//h2") is not None:
             continue
+        if len(el.text_content()) > 200 or page.in_furniture(el):
+            continue
         # Spaced as rendered: "<span>26</span>\n<span>Okt</span> 2018" is one date.
         text = _SPACES.sub(" ", " ".join(el.itertext())).strip()
-        if len(text) > 200 or page.in_furniture(el):
-            continue
         for offset, date in _written_dates(text, day_first=page.day_first):
             if not _UPDATED.search(text[max(0, offset - 40) : offset]):
                 return date
@@ -550,9 +552,9 @@ def _visible_text(page: _Page) -> tuple[str, int]:
         el, opening = stack.pop()
         tag = el.tag if isinstance(el.tag, str) else ""
         if not opening:
-            parts.append("\n" if tag in BLOCK_TAGS else " ")
+            parts.append(_BLOCK_BREAK if tag in BLOCK_TAGS else " ")
             if el.tail:
-                parts.append(_SPACES.sub(" ", el.tail))
+                parts.append(el.tail)
             continue
         skip = not tag or tag in _SKIP_TEXT_TAGS or tag == "nav"
         if not skip:
@@ -566,16 +568,18 @@ def _visible_text(page: _Page) -> tuple[str, int]:
             )
         if skip:
             if el.tail:
-                parts.append(" " + _SPACES.sub(" ", el.tail))
+                parts.extend((" ", el.tail))
             continue
-        parts.append("\n" if tag in BLOCK_TAGS else " ")
+        parts.append(_BLOCK_BREAK if tag in BLOCK_TAGS else " ")
         if el is headline:
             parts.append(_HEADLINE_MARK)
         if el.text:
-            parts.append(_SPACES.sub(" ", el.text))
+            parts.append(el.text)
         stack.append((el, False))
         stack.extend((child, True) for child in reversed(el))
-    text = _LINE_BREAKS.sub("\n", re.sub(" {2,}", " ", "".join(parts))).strip()
+    # Source whitespace (newlines too) is one space; block breaks, with the spaces around them,
+    # are one newline.
+    text = _LINE_BREAKS.sub("\n", _SPACES.sub(" ", "".join(parts))).strip()
     headline_at = text.find(_HEADLINE_MARK)
     if headline_at >= 0:
         text = text[:headline_at] + text[headline_at + 1 :]

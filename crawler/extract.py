@@ -161,12 +161,13 @@ def parse_html(
     ``<meta charset>`` that no longer describes the bytes cannot mislead it."""
     options = options or _DEFAULT_OPTIONS
     if isinstance(html, bytes | bytearray):
-        text = decode_html(bytes(html), content_type)
+        text = for_lxml(
+            decode_html(bytes(html), content_type)[: options.max_html_chars], decoded=True
+        )
     elif isinstance(html, str):
-        text = html
+        text = for_lxml(html[: options.max_html_chars])
     else:
         return None
-    text = for_lxml(text[: options.max_html_chars])
     if not text.strip() or _looks_binary(text):
         return None
     parser = lxml_html.HTMLParser(remove_comments=True, remove_pis=True, collect_ids=False)

@@ -1,7 +1,7 @@
 """Enrichment, the Whoosh index and the search function that everything else calls."""
 
 from indexer.live import LiveIndex
-from indexer.query import QueryError
+from indexer.querylang import QueryError
 from indexer.search import SearchRequest, get_document, search
 from indexer.write import IndexAccessError, index_articles, index_from_store, rebuild_from_store
 

@@ -57,8 +57,7 @@ def run_search(conn: psycopg.Connection, req: SearchRequest) -> dict[str, Any]:
     node = parse(req.q, req.any_word)
     where, params, rank = "TRUE", [], None
     if node is not None:
-        normalise(conn, node)
-        translated = translate(node, req.q)
+        translated = translate(node, normalise(conn, node), req.q)
         where, params, rank = translated.where, list(translated.params), translated.rank
 
     sql: list[str] = []

@@ -28,7 +28,7 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 from indexer.pg_schema import SCHEMA_VERSION, current_version, migrate
 from indexer.pg_search import run_search
 from indexer.pg_write import Item, write_run
-from indexer.query import QueryError
+from indexer.querylang import QueryError
 from indexer.search import MAX_PAGE, MAX_PER_PAGE, SearchRequest
 from indexer.write import IndexAccessError, IndexSummary, Progress
 

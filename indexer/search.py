@@ -24,7 +24,8 @@ from whoosh.support.charset import accent_map
 
 from indexer.facets import FACETS, FacetCache, count
 from indexer.live import LiveIndex
-from indexer.query import QueryError, day_range, parse_query
+from indexer.query import day_range, parse_query
+from indexer.querylang import QueryError
 from indexer.schema import WEIGHTING
 from indexer.timeline import timeline_of
 

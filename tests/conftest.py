@@ -10,6 +10,7 @@ import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -75,6 +76,18 @@ def pg_server() -> Iterator[Server]:
             pytest.skip(str(e))
     with running() as server:
         yield server
+
+
+@pytest.fixture(scope="session")
+def pg_built_index(pg_server: Server) -> Iterator[Any]:
+    """The fixture articles in a PostgreSQL index, shared by read-only tests (the twin of
+    `built_index`)."""
+    from indexer.postgres import PostgresIndex
+
+    index = PostgresIndex(pg_server.url(pg_server.create_database("fixtures")))
+    index.write((a, None, None, False) for a in fixture_articles())
+    yield index
+    index.close()
 
 
 class CLI:

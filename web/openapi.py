@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from indexer.facets import FACETS
-from indexer.query import MAX_QUERY_CHARS
+from indexer.querylang import MAX_QUERY_CHARS
 from indexer.search import INTERVALS, MAX_PAGE, MAX_PER_PAGE, SORTS
 from web.params import FLAGS, MAX_VALUE_CHARS, MAX_VALUES, YEAR
 

@@ -9,7 +9,7 @@ from werkzeug.datastructures import MultiDict
 
 from indexer import QueryError, SearchRequest
 from indexer.facets import FACETS
-from indexer.query import MAX_QUERY_CHARS
+from indexer.querylang import MAX_QUERY_CHARS
 
 MAX_VALUES = 50  # values of one facet in one request
 MAX_VALUE_CHARS = 100  # characters of one facet value (ids and codes are far shorter)

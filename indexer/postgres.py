@@ -28,11 +28,12 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 from indexer.pg_schema import SCHEMA_VERSION, current_version, migrate
 from indexer.pg_search import run_search
 from indexer.pg_write import Item, write_run
-from indexer.querylang import QueryError
+from indexer.querylang import SEARCH_SECONDS, QueryError
 from indexer.search import MAX_PAGE, MAX_PER_PAGE, SearchRequest
 from indexer.write import IndexAccessError, IndexSummary, Progress
 
-SEARCH_TIMEOUT_MS = 10_000  # a search running longer is cancelled and reported as too broad
+# A search running longer is cancelled and reported as too broad (the same budget as Whoosh's).
+SEARCH_TIMEOUT_MS = int(SEARCH_SECONDS * 1000)
 CONNECT_TIMEOUT = 10.0  # seconds to wait for a server when opening and for a pooled connection
 POOL_SIZE = 8  # per search server: the web server's default thread count
 
@@ -141,7 +142,8 @@ class PostgresIndex:
                 return run_search(conn, request)
             except errors.QueryCanceled:
                 raise QueryError(
-                    "the search took too long: add words or filters to narrow it"
+                    f"the search took longer than {SEARCH_SECONDS:g} s: add words or filters "
+                    "to narrow it"
                 ) from None
             except errors.SyntaxError as e:  # a tsquery we built wrong: say so, not a 500
                 raise QueryError(f"could not understand the query: {e.diag.message_primary}") from e

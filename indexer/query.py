@@ -8,14 +8,16 @@ twice counts twice, as in Lucene.
 
 from __future__ import annotations
 
+import itertools
 from datetime import date
+from typing import Any
 
 from whoosh import qparser, query
 from whoosh.fields import Schema
 
-from indexer.querylang import Days, Facet, Node, Not, QueryError, Words, parse
+from indexer.querylang import MAX_EXPANSION, Days, Facet, Node, Not, QueryError, Words, parse
 
-__all__ = ["day_range", "parse_query"]
+__all__ = ["check_cost", "day_range", "parse_query"]
 
 _FIELDS = ("title", "text")
 _FACET_FIELDS = {"chain": "chains", "country": "countries", "site": "site"}
@@ -33,6 +35,24 @@ def parse_query(text: str | None, schema: Schema, any_word: bool = False) -> que
             "(the, of) or too short; add a more specific word"
         )
     return parsed
+
+
+def check_cost(parsed: query.Query, reader: Any, text: str) -> None:
+    """Refuses, before it runs, a wildcard that stands for more than `MAX_EXPANSION` words of
+    this index: Whoosh would OR them all (``ma*`` took 10 s on 25,000 articles)."""
+    for leaf in parsed.leaves():
+        if not isinstance(leaf, query.Prefix | query.Wildcard):
+            continue
+        count = sum(1 for _ in itertools.islice(leaf.expanded_terms(reader), MAX_EXPANSION + 1))
+        if count > MAX_EXPANSION:
+            start, end = getattr(leaf, "startchar", None), getattr(leaf, "endchar", None)
+            typed = text[start:end] if start is not None else leaf.text
+            rest = (text[:start] + text[end:]) if start is not None else ""
+            raise QueryError(
+                f"'{typed}' stands for more than {MAX_EXPANSION:,} different words: "
+                "give more letters before the * or ?",
+                " ".join(rest.split()) or None,
+            )
 
 
 def _analysis(schema: Schema, any_word: bool) -> qparser.QueryParser:
@@ -59,7 +79,7 @@ def _translate(node: Node, parser: qparser.QueryParser) -> query.Query:
 
 
 def _words(node: Words, name: str, parser: qparser.QueryParser) -> query.Query:
-    found = _analysed(node, name, parser)
+    found = _analysed(node, name, parser).normalize()  # wildcard* -> Prefix before the span
     if node.span is not None:
         for leaf in [found] if found.is_leaf() else found.leaves():
             leaf.startchar, leaf.endchar = node.span  # what "did you mean" replaces

@@ -18,7 +18,15 @@ what it indexed. What the backends cannot do alike is stated here, once, and tes
 - PostgreSQL reads a proximity phrase (``"chip factory"~5``) as all of its words, anywhere
   (tsquery has exact distances only);
 - scores differ (BM25F on Whoosh, ts_rank_cd on PostgreSQL); the order of equal scores is
-  newest first on both.
+  newest first on both;
+- a wildcard standing for more than `MAX_EXPANSION` different words is refused by Whoosh
+  before it runs (it would OR them all); PostgreSQL matches prefixes in its GIN index at a
+  cost that does not grow that way, and its `SEARCH_SECONDS` statement timeout bounds it.
+
+Every search is bounded: at most `MAX_WORDS` different words, `MAX_SLOP` for proximity,
+wildcards with two letters before the first ``*`` or ``?``, ranges only on ``date:`` and
+``year:``, and `SEARCH_SECONDS` of wall-clock time, after which the search stops and answers a
+QueryError (a worker is never held longer).
 """
 
 from __future__ import annotations
@@ -30,6 +38,12 @@ from typing import Any
 
 MAX_QUERY_CHARS = 1000
 MAX_WORDS = 100
+# What one search may cost, on both backends (the README and the OpenAPI document state them):
+MAX_SLOP = 50  # "a b"~N: matching grows with N times the article's length
+# Words one wildcard may stand for: Lucene allows 1,024 clauses, but Whoosh scores in Python
+# (ma* standing for about 1,000 words took 3 s on 3,000 articles); semicond* is 10 words.
+MAX_EXPANSION = 256
+SEARCH_SECONDS = 10.0  # wall-clock budget of one search; past it the search stops, 400
 
 _EVERYTHING = {"", "*", "*:*"}
 _OPERATORS = ("AND", "OR", "NOT", "ANDNOT")
@@ -240,9 +254,11 @@ def _tokens(text: str) -> list[tuple[str, Any]]:
         if m.group("range"):
             out.append(("atom", _range(m.group("range"))))
         elif m.group("fphrase"):
+            _check_slop(m.group("pslop"), m, text)
             slop = m.group("pslop")
             out.append(("atom", _scoped(m.group("pfield"), m.group("ptext"), True, slop, text)))
         elif m.group("phrase") is not None:
+            _check_slop(m.group("slop"), m, text)
             out.append(("atom", _phrase(m.group("text"), m.group("slop"), None)))
         elif m.group("open"):
             out.append(("open", None))
@@ -266,7 +282,8 @@ def _spanned(node: Node, chunk: str, start: int) -> Node:
     """Records where a word's own text stands in the query (after a scope or a minus)."""
     if isinstance(node, Words):
         offset = max(0, chunk.find(node.text))
-        node.span = (start + offset, start + offset + len(node.text))
+        end = len(chunk) if node.kind in ("prefix", "wildcard") else offset + len(node.text)
+        node.span = (start + offset, start + end)
     return node
 
 
@@ -305,6 +322,18 @@ def _word(word: str, scope: str | None, text: str, typed: str = "") -> Words:
     if word.endswith("*") and "?" not in word and "*" not in word.rstrip("*"):
         return Words("prefix", word.rstrip("*"), scope)
     return Words("wildcard", word, scope)
+
+
+def _check_slop(slop: str | None, m: re.Match[str], text: str) -> None:
+    """Proximity is matched position by position: a huge ~N costs the square of an article's
+    length (31 s on one 20,000-word article), so N has a ceiling."""
+    if slop and (len(slop) > 6 or int(slop) > MAX_SLOP):
+        typed = m.group(0)
+        fixed = typed[: typed.rindex("~")] + f"~{MAX_SLOP}"
+        raise QueryError(
+            f"proximity ~{slop[:12]} is too wide: at most ~{MAX_SLOP} words apart",
+            text[: m.start()] + fixed + text[m.end() :],
+        )
 
 
 def _phrase(words: str, slop: str | None, scope: str | None) -> Words:

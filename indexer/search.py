@@ -12,6 +12,7 @@ import heapq
 import html
 import re
 import threading
+import time
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -24,8 +25,8 @@ from whoosh.support.charset import accent_map
 
 from indexer.facets import FACETS, FacetCache, count
 from indexer.live import LiveIndex
-from indexer.query import day_range, parse_query
-from indexer.querylang import QueryError
+from indexer.query import check_cost, day_range, parse_query
+from indexer.querylang import SEARCH_SECONDS, QueryError
 from indexer.schema import WEIGHTING
 from indexer.timeline import timeline_of
 
@@ -115,7 +116,8 @@ class _Selection:
 def _select(searcher: Searcher, req: SearchRequest) -> _Selection:
     """Matches, filters and counts; copies of one story count once (see `_Groups`)."""
     parsed = parse_query(req.q, searcher.schema, any_word=req.any_word)
-    matched = set(searcher.docs_for_query(parsed))
+    check_cost(parsed, searcher.reader(), req.q)
+    matched = set(_within_budget(searcher.docs_for_query(parsed)))
     if req.date_from or req.date_to:
         matched &= _date_docs(searcher, req.date_from, req.date_to)
 
@@ -140,6 +142,19 @@ def _select(searcher: Searcher, req: SearchRequest) -> _Selection:
         for name, facet in FACETS.items()
     }
     return _Selection(parsed, final, facets, groups)
+
+
+def _within_budget(docs: Any) -> Any:
+    """The matching documents, stopping the search once it has run `SEARCH_SECONDS`: the
+    thread is freed even for a query no other limit caught (checked every 1,024 matches)."""
+    deadline = time.monotonic() + SEARCH_SECONDS
+    for n, doc in enumerate(docs):
+        if not n & 1023 and time.monotonic() > deadline:
+            raise QueryError(
+                f"the search took longer than {SEARCH_SECONDS:g} s: add words or filters to "
+                "narrow it"
+            )
+        yield doc
 
 
 def _ranked(

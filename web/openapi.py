@@ -9,7 +9,13 @@ from __future__ import annotations
 from typing import Any
 
 from indexer.facets import FACETS
-from indexer.querylang import MAX_QUERY_CHARS
+from indexer.querylang import (
+    MAX_EXPANSION,
+    MAX_QUERY_CHARS,
+    MAX_SLOP,
+    MAX_WORDS,
+    SEARCH_SECONDS,
+)
 from indexer.search import INTERVALS, MAX_PAGE, MAX_PER_PAGE, SORTS
 from web.params import FLAGS, MAX_VALUE_CHARS, MAX_VALUES, YEAR
 
@@ -28,9 +34,12 @@ def _selection_params() -> list[dict[str, Any]]:
     params = [
         _param(
             "q",
-            'query: words (all required unless any=1), AND/OR/NOT, parentheses, "phrases", '
-            '"chip factory"~5, title:/site:/chain:/country:/year:/date: scopes, semicond* '
-            "wildcards, date:[2020 TO 2021-06]; empty or * matches everything",
+            'query: words (all required unless any=1), AND/OR/NOT/-word, parentheses, "phrases", '
+            '"chip factory"~5, title:/text:/site:/chain:/country:/year:/date: scopes, semicond* '
+            "wildcards, date:[2020 TO 2021-06]; empty or * matches everything. Limits (400 "
+            f"beyond them): {MAX_WORDS} different words, proximity ~{MAX_SLOP}, two letters "
+            f"before a wildcard, which may stand for {MAX_EXPANSION} words at most, "
+            f"{SEARCH_SECONDS:g} s a search",
             {"type": "string", "maxLength": MAX_QUERY_CHARS},
         ),
         _param("any", "1 to match any word instead of all", _flag_schema()),

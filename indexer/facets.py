@@ -7,7 +7,6 @@ index generation and kept; counting is then a set intersection per value.
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 
 from whoosh.reading import IndexReader
@@ -42,40 +41,8 @@ FACETS: dict[str, Facet] = {
 DocSet = frozenset[int]
 
 
-class FacetCache:
-    """For each facet, value -> the set of (live) document numbers carrying it.
-
-    Kept per index state (generation and segments), so every thread's searcher on the same
-    commit shares one copy, and a new commit or a swapped-in rebuild starts a new one.
-    """
-
-    KEEP = 4  # index states kept: the current one and a few that old searchers may still use
-
-    def __init__(self) -> None:
-        self._by_state: dict[tuple[object, ...], dict[str, dict[str, DocSet]]] = {}
-        self._lock = threading.Lock()
-
-    def values(self, searcher: Searcher, facet: Facet) -> dict[str, DocSet]:
-        reader = searcher.reader()
-        key = _state_key(reader)
-        with self._lock:
-            per_state = self._by_state.get(key)
-            if per_state is None:
-                while len(self._by_state) >= self.KEEP:
-                    self._by_state.pop(next(iter(self._by_state)))
-                per_state = self._by_state[key] = {}
-            if facet.name not in per_state:
-                per_state[facet.name] = _read_values(searcher, facet)
-            return per_state[facet.name]
-
-
-def _state_key(reader: IndexReader) -> tuple[object, ...]:
-    leaves = [sub for sub, _offset in reader.leaf_readers()] if not reader.is_atomic() else [reader]
-    segments = tuple(sorted(str(leaf.segment().segment_id()) for leaf in leaves if leaf.segment()))
-    return (reader.generation(), segments)
-
-
-def _read_values(searcher: Searcher, facet: Facet) -> dict[str, DocSet]:
+def read_values(searcher: Searcher, facet: Facet) -> dict[str, DocSet]:
+    """For one facet, value -> the set of (live) document numbers carrying it."""
     reader = searcher.reader()
     values: dict[str, DocSet] = {}
     if facet.field not in reader.indexed_field_names():

@@ -352,3 +352,27 @@ def test_a_moved_article_keeps_one_document(
     assert summary.articles_moved == 1 and summary.articles_new == 0
     with CrawlStore(tmp_path) as store:
         assert store.count_articles() == 5
+
+
+def test_a_lone_surrogate_in_a_page_does_not_stop_the_crawl(
+    news_site: Site, settings: CrawlSettings, tmp_path: Path
+) -> None:
+    """A JSON-LD headline with a "\\ud800" escape (valid JSON, text no UTF-8 encoder can
+    write) used to crash the crawl at that page, and every resumed run with it."""
+    headline = '{"@type": "NewsArticle", "headline": "Hydrogen \\ud800 tanks", '
+    headline += '"datePublished": "2024-03-05"}'
+    script = f'<script type="application/ld+json">{headline}</script>'
+    base = news_site.base
+    news_site.html(
+        "/news/gamma",
+        article_page(
+            "gamma", "Start-up raises forty million", canonical=f"{base}/news/gamma", extra=script
+        ),
+    )
+    summary, articles = _crawl(news_site, tmp_path / "a", settings)
+    assert summary.articles_new == 5  # as on the clean site: every article kept
+    titles = {a.article.url.rsplit("/", 1)[-1]: a.article.title for a in articles.values()}
+    assert "gamma" in titles and "\ud800" not in titles["gamma"]
+    for stored in articles.values():
+        stored.article.title.encode("utf-8")
+        stored.article.text.encode("utf-8")

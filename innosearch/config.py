@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -173,6 +174,10 @@ def _load(path: str | Path | None, environ: dict[str, str] | None) -> tuple[Conf
         env_name = "INNOSEARCH_" + name.replace(".", "_").upper()
         if env_name in environ:
             raw = environ[env_name]
+            if _SURROGATE.search(raw):  # bytes that are not UTF-8, as Python decodes them
+                raise ConfigError(
+                    f"{env_name}: the value is not valid UTF-8 text; set it again in UTF-8"
+                )
         if raw is not None:
             _assign(config, name, raw)
     if config.log_format not in LOG_FORMATS:
@@ -182,6 +187,9 @@ def _load(path: str | Path | None, environ: dict[str, str] | None) -> tuple[Conf
         )
     config.sites = parse_sites(values.get("sites", []))
     return config, values
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def parse_sites(raw: Any) -> list[SiteConfig]:

@@ -50,6 +50,14 @@ def test_mistakes_name_the_setting(tmp_path: Path, text: str, message: str) -> N
         load_config(path, environ={})
 
 
+def test_an_environment_value_that_is_not_utf8_is_refused(tmp_path: Path) -> None:
+    """Python reads bytes that are not UTF-8 into lone surrogates (surrogateescape); such a
+    User-Agent or token would fail later, deep in a request."""
+    broken = b"innosearch/1 \xff".decode("utf-8", "surrogateescape")
+    with pytest.raises(ConfigError, match=r"INNOSEARCH_CRAWL_USER_AGENT.*not valid UTF-8"):
+        load_config(None, {"INNOSEARCH_CRAWL_USER_AGENT": broken})
+
+
 def test_missing_explicit_file(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="not found"):
         load_config(tmp_path / "nope.toml", environ={})

@@ -19,6 +19,8 @@ from flask.testing import FlaskClient
 from crawler.article import Article
 from indexer import index_articles
 from tests.pg_server import TEST_URL_ENV, PostgresMissing, Server, find_bindir, running
+from tests.redis_server import RedisMissing
+from tests.redis_server import running as redis_running
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -93,6 +95,31 @@ def pg_built_index(pg_server: Server) -> Iterator[Any]:
     index.write((a, None, None, False) for a in fixture_articles())
     yield index
     index.close()
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> Iterator[str]:
+    """A real redis-server on loopback (or INNOSEARCH_TEST_REDIS). Missing, the tests skip,
+    except on CI, which must test the distributed crawl."""
+    try:
+        with redis_running() as url:
+            yield url
+    except RedisMissing as exc:
+        if os.environ.get("CI") == "true":
+            pytest.fail(str(exc), pytrace=False)
+        pytest.skip(str(exc))
+
+
+@pytest.fixture
+def prefix(redis_url: str, request: pytest.FixtureRequest) -> Iterator[str]:
+    """A Redis key prefix of this test's own, removed afterwards."""
+    from crawler.frontier import Frontier
+
+    name = f"test:{request.node.name}"
+    yield name
+    frontier = Frontier.from_url(redis_url, name)
+    frontier.clear()
+    frontier.redis.close()
 
 
 class CLI:

@@ -2,7 +2,8 @@
 
 The distributed crawl is tested against a real server because what matters is what the server
 does: Lua scripts run atomically, TIME is one clock for every worker, connections from several
-processes interleave. fakeredis only serves unit tests of the frontier's logic.
+processes interleave. The frontier's unit tests (test_frontier.py) use it too: 13 tests in
+under a second, with nothing in between that could behave differently.
 
 `running()` starts `redis-server` on a free 127.0.0.1 port in a temporary directory, without
 persistence (the data is thrown away), waits until it answers PING, and stops it (SIGTERM, then

@@ -11,13 +11,11 @@ from __future__ import annotations
 
 import itertools
 import json
-import os
 import signal
 import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -29,7 +27,6 @@ from crawler.worker import SinkItem, WorkerOptions, run_worker
 from indexer import LiveIndex, SearchRequest, search
 from innosearch.sample_site import article_path, load_articles, serve
 from innosearch.sample_site.site import RequestRecord, SampleSite
-from tests.redis_server import RedisMissing, running
 
 from .conftest import Route, Site, article_page, build_news_site
 
@@ -37,27 +34,6 @@ ROOT = Path(__file__).resolve().parents[2]
 DELAY = 0.2
 # Clock granularity between the site's monotonic clock and Redis TIME (microseconds, rounded).
 EPSILON = 0.002
-
-
-@pytest.fixture(scope="module")
-def redis_url() -> Iterator[str]:
-    try:
-        with running() as url:
-            yield url
-    except RedisMissing as exc:
-        if os.environ.get("CI") == "true":
-            pytest.fail(str(exc), pytrace=False)
-        pytest.skip(str(exc))
-
-
-@pytest.fixture
-def prefix(redis_url: str, request: pytest.FixtureRequest) -> Iterator[str]:
-    """A key prefix of this test's own, removed afterwards."""
-    name = f"test:{request.node.name}"
-    yield name
-    frontier = Frontier.from_url(redis_url, name)
-    frontier.clear()
-    frontier.redis.close()
 
 
 def _stats(redis_url: str, prefix: str) -> dict[str, int]:

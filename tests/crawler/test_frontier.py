@@ -1,30 +1,20 @@
-"""The shared frontier's logic on fakeredis: seen-set, order, leases, budget, politeness times.
+"""The shared frontier's logic on a real redis-server: seen-set, order, leases, budget,
+politeness times.
 
-fakeredis runs the frontier's Lua scripts through lupa (``fakeredis[lua]``); time is a test
-clock passed to the scripts, so lease expiry is stepped through without sleeping. What a real
-server and real worker processes do together is tested in test_distributed.py.
+Time is a test clock passed to the frontier's Lua scripts, so lease expiry is stepped through
+without sleeping. What real worker processes do together is tested in test_distributed.py.
 """
 
 from __future__ import annotations
 
-import importlib.util
-import os
 from collections.abc import Iterator
 
 import pytest
+import redis
 
 from crawler.fetch import Fetcher, FetchResult
 from crawler.frontier import Frontier, SharedRobotsCache, entry_for, seed_frontier
 from crawler.settings import CrawlSettings
-
-if importlib.util.find_spec("lupa") is None:  # fakeredis needs it for EVAL
-    if os.environ.get("CI") == "true":
-        pytest.fail("lupa is missing: install fakeredis[lua]", pytrace=False)
-    pytest.skip(
-        "lupa is missing (fakeredis[lua]): fakeredis cannot run Lua", allow_module_level=True
-    )
-
-fakeredis = pytest.importorskip("fakeredis")
 
 SITE = "http://news.example.com"
 LEASE = 30.0
@@ -46,18 +36,22 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def server() -> Iterator[object]:
-    yield fakeredis.FakeServer()
+def server(redis_url: str, prefix: str) -> Iterator[tuple[str, str]]:
+    """The server and this test's own key prefix: what every worker's handle shares."""
+    yield redis_url, prefix
 
 
-def _frontier(server: object, clock: Clock) -> Frontier:
+def _frontier(server: tuple[str, str], clock: Clock) -> Frontier:
     """One worker's handle; two handles on one server behave like two machines."""
-    return Frontier(fakeredis.FakeRedis(server=server), "t", clock=clock)
+    url, prefix = server
+    return Frontier(redis.Redis.from_url(url), prefix, clock=clock)
 
 
 @pytest.fixture
-def frontier(server: object, clock: Clock) -> Frontier:
-    return _frontier(server, clock)
+def frontier(server: tuple[str, str], clock: Clock) -> Iterator[Frontier]:
+    handle = _frontier(server, clock)
+    yield handle
+    handle.redis.close()
 
 
 def _settings(**changes: object) -> CrawlSettings:
@@ -73,7 +67,9 @@ def _claim_url(frontier: Frontier, worker: str = "w1") -> tuple[str, str]:
     return claim.entry.url, claim.lease
 
 
-def test_seen_set_queues_each_url_once_across_workers(server: object, clock: Clock) -> None:
+def test_seen_set_queues_each_url_once_across_workers(
+    server: tuple[str, str], clock: Clock
+) -> None:
     one, two = _frontier(server, clock), _frontier(server, clock)
     assert one.push([entry_for(f"{SITE}/a", 1), entry_for(f"{SITE}/b", 1)]) == 2
     assert two.push([entry_for(f"{SITE}/a", 1), entry_for(f"{SITE}/c", 2)]) == 1
@@ -117,7 +113,7 @@ def test_hosts_are_handed_out_by_readiness(frontier: Frontier, clock: Clock) -> 
     assert frontier.claim("w1", LEASE).status == "url"
 
 
-def test_expired_lease_goes_back_to_the_queue(server: object, clock: Clock) -> None:
+def test_expired_lease_goes_back_to_the_queue(server: tuple[str, str], clock: Clock) -> None:
     killed, survivor = _frontier(server, clock), _frontier(server, clock)
     seed_frontier(killed, [f"{SITE}/"], _settings(max_pages=10))
     url, lease = _claim_url(killed, "killed")
@@ -170,7 +166,7 @@ def test_late_completion_takes_an_unclaimed_url_off_the_queue(
     assert _claim_url(frontier, "other")[0] == f"{SITE}/next"
 
 
-def test_page_budget_is_global_and_ends_the_crawl(server: object, clock: Clock) -> None:
+def test_page_budget_is_global_and_ends_the_crawl(server: tuple[str, str], clock: Clock) -> None:
     one, two = _frontier(server, clock), _frontier(server, clock)
     seed_frontier(one, [f"{SITE}/"], _settings(max_pages=3))
     one.push([entry_for(f"{SITE}/p{i}", 1) for i in range(5)])
@@ -205,7 +201,9 @@ def test_seeding_a_finished_crawl_starts_afresh(frontier: Frontier, clock: Clock
     assert frontier.seeds() == ["http://other.example.org/"]
     assert frontier.scope().hosts == frozenset({"other.example.org"})
     assert frontier.config()["max_depth"] == "1"
-    assert frontier.redis.hget("t:delay", "news.example.com") == b"4.000000"  # politeness kept
+    assert (
+        frontier.redis.hget(f"{frontier.prefix}:delay", "news.example.com") == b"4.000000"
+    )  # politeness kept
 
 
 def test_seed_refuses_what_is_not_a_url(frontier: Frontier) -> None:
@@ -295,7 +293,7 @@ def _robots(frontier: Frontier, fetcher: _CountingFetcher, **kwargs: object) -> 
     )
 
 
-def test_robots_txt_is_fetched_once_for_all_workers(server: object, clock: Clock) -> None:
+def test_robots_txt_is_fetched_once_for_all_workers(server: tuple[str, str], clock: Clock) -> None:
     body = b"User-agent: *\nDisallow: /admin/\nCrawl-delay: 3\nSitemap: http://x.test/s.xml\n"
     first, second = _CountingFetcher(body=body), _CountingFetcher(body=body)
     fetched: list[list[str]] = []
@@ -310,7 +308,7 @@ def test_robots_txt_is_fetched_once_for_all_workers(server: object, clock: Clock
 
 def test_failed_robots_txt_is_cached_briefly(frontier: Frontier) -> None:
     _robots(frontier, _CountingFetcher(status=503), error_ttl=7).allowed(f"{SITE}/")
-    key = f"t:robots:{SITE}/robots.txt"
+    key = f"{frontier.prefix}:robots:{SITE}/robots.txt"
     assert 0 < frontier.redis.ttl(key) <= 7
     _robots(frontier, _CountingFetcher(status=404)).allowed("http://other.test/")
-    assert frontier.redis.ttl("t:robots:http://other.test/robots.txt") > 3600
+    assert frontier.redis.ttl(f"{frontier.prefix}:robots:http://other.test/robots.txt") > 3600

@@ -24,7 +24,7 @@ from crawler.article import Article
 from crawler.store import CrawlStore
 from indexer import LiveIndex, index_articles, rebuild_from_store
 from indexer.write import index_location, versions_dir
-from tests.test_recrawl import INNOSEARCH
+from tests.test_recrawl import INNOSEARCH, wait_for
 
 WORDS = re.findall(
     r"\w+",
@@ -156,16 +156,23 @@ def test_no_error_while_the_index_is_committed_and_rebuilt(served) -> None:
 
     client = threading.Thread(target=hammer)
     client.start()
+
+    def searches_go_on() -> None:
+        """Waits until the client has made 20 more requests (not a fixed pause: on a busy
+        machine a pause may pass with none)."""
+        mark = len(seen)
+        wait_for(lambda: len(seen) >= mark + 20 or not client.is_alive(), timeout=60)
+
     try:
         for step in range(3):
-            time.sleep(0.2)
+            searches_go_on()
             new = [article(200 + 10 * step + k) for k in range(5)]
             add_to_store(data, new)
             expected.add(max(expected) + len(new))
             innosearch("index", "--data", str(data), "--index", str(index))
-            time.sleep(0.2)
+            searches_go_on()
             innosearch("index", "--rebuild", "--data", str(data), "--index", str(index))
-        time.sleep(0.3)
+        searches_go_on()
     finally:
         stop.set()
         client.join(timeout=30)

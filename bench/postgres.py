@@ -84,7 +84,7 @@ def main() -> int:
     with path.open(encoding="utf-8") as fh:
         records: list[dict[str, Any]] = [json.loads(line) for line in fh]
     queries = choose_queries(records, args.queries + WARMUP)
-    with server(args.url) as url, PostgresIndex(url) as index:
+    with server(args.url) as url, PostgresIndex(url, migrate_schema=True) as index:
         articles = (Article.from_dict(r) for r in records)
         summary = index.write((a, None, None, False) for a in articles)
         print(

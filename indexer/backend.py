@@ -84,9 +84,16 @@ class WhooshIndex:
         self.live.close()
 
 
-def open_backend(target: str | Path, read_urls: Sequence[str] = ()) -> WhooshIndex | PostgresIndex:
+def open_backend(
+    target: str | Path, read_urls: Sequence[str] = (), *, writable: bool = False
+) -> WhooshIndex | PostgresIndex:
     """The index at `target`: a `postgresql://` URL (searches on `read_urls` when given) or a
-    directory."""
+    directory.
+
+    Only a process that writes (`innosearch index`, `recrawl`, `worker`, `migrate`) opens it
+    `writable`, which upgrades an older PostgreSQL schema; the web app and searches never
+    change a schema, and an index that needs upgrading tells them which command does it.
+    """
     if is_postgres_url(target):
-        return PostgresIndex(str(target), read_urls)
+        return PostgresIndex(str(target), read_urls, migrate_schema=writable)
     return WhooshIndex(target)

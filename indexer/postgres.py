@@ -1,7 +1,8 @@
 """The PostgreSQL index: the shared index for teams, beside the embedded Whoosh one.
 
-`PostgresIndex(url, read_urls)` is the one object callers hold. It migrates the schema when
-opened (`indexer.pg_schema`), writes on the primary (`indexer.pg_write`: one transaction per
+`PostgresIndex(url, read_urls)` is the one object callers hold. Opened by a command that
+writes, it creates or upgrades the schema (`indexer.pg_schema`); opened by the web app or a
+search, it only checks it. It writes on the primary (`indexer.pg_write`: one transaction per
 run) and searches through connection pools (`indexer.pg_search`), round-robin over the read
 replica URLs when there are any, so search load can grow by adding replicas while writes stay
 on one server. Search sessions are read-only and time-limited: a search can neither change
@@ -62,12 +63,12 @@ class PostgresIndex:
         read_urls: Sequence[str] = (),
         *,
         pool_size: int = POOL_SIZE,
-        migrate_schema: bool = True,
+        migrate_schema: bool = False,
     ) -> None:
-        """Connects, upgrades the schema (unless told not to) and opens the search pools.
+        """Connects, checks the schema and opens the search pools.
 
-        With `migrate_schema=False` an index that is missing or older than this innosearch is
-        refused instead of upgraded (for processes that should never change a schema).
+        An index that is missing or older than this innosearch is refused, unless
+        `migrate_schema` (the commands that write) asks to create or upgrade it.
         """
         self.url = url
         self.read_urls = tuple(read_urls)
@@ -79,7 +80,8 @@ class PostgresIndex:
                 if version != SCHEMA_VERSION:
                     raise IndexAccessError(
                         f"the PostgreSQL index at {where(url)} has schema version {version}, "
-                        f"not {SCHEMA_VERSION}: open it once with `innosearch index` to upgrade"
+                        f"not {SCHEMA_VERSION}: run `innosearch migrate` (or `innosearch index`) "
+                        "to create or upgrade it"
                     )
         self._pools: list[ConnectionPool] = []
         try:

@@ -241,7 +241,7 @@ def cmd_worker(args: argparse.Namespace, config: Config) -> int:
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
 
-    with open_index_backend(config) as index:
+    with open_index_backend(config, writable=True) as index:
 
         def sink(items: list[Any]) -> None:
             # Workers share one index, which takes one writer at a time (a file lock for a
@@ -276,13 +276,14 @@ def cmd_worker(args: argparse.Namespace, config: Config) -> int:
 # ---- indexing -----------------------------------------------------------------------------------
 
 
-def open_index_backend(config: Config) -> Any:
-    """The configured index, Whoosh directory or PostgreSQL URL, as a context manager."""
+def open_index_backend(config: Config, writable: bool = False) -> Any:
+    """The configured index, Whoosh directory or PostgreSQL URL, as a context manager;
+    `writable` for the commands that write (it may upgrade a PostgreSQL schema)."""
     from contextlib import closing
 
     from indexer.backend import open_backend
 
-    return closing(open_backend(config.index_dir, config.index_read_urls))
+    return closing(open_backend(config.index_dir, config.index_read_urls, writable=writable))
 
 
 def cmd_index(args: argparse.Namespace, config: Config) -> int:
@@ -293,7 +294,7 @@ def cmd_index(args: argparse.Namespace, config: Config) -> int:
             raise UserError("--rebuild rebuilds from the crawl store; it cannot take --from-jsonl")
         skipped = Skipped()
         articles = read_articles(args.from_jsonl, skipped)
-        with index_lock(config.index_dir), open_index_backend(config) as index:
+        with index_lock(config.index_dir), open_index_backend(config, writable=True) as index:
             summary = index.write(((a, None, None, False) for a in articles), _progress)
         log.info(
             f"index: {summary.added} articles indexed in {summary.seconds:.1f} s "
@@ -361,6 +362,23 @@ def cmd_search(args: argparse.Namespace, config: Config) -> int:
     for name, counts in result["facets"].items():
         top = ", ".join(f"{v} {c}" for v, c in list(counts.items())[:8])
         print(f"{name}: {top}")
+    return 0
+
+
+def cmd_migrate(args: argparse.Namespace, config: Config) -> int:
+    """Creates or upgrades a PostgreSQL index's schema (the web app never does)."""
+    from indexer.pg_schema import SCHEMA_VERSION
+    from indexer.target import is_postgres_url
+
+    if not is_postgres_url(config.index_dir):
+        print(
+            f"{config.index_dir}: a Whoosh index needs no migration (`innosearch index` "
+            "refuses an older one and says to run `innosearch index --rebuild`)"
+        )
+        return 0
+    with open_index_backend(config, writable=True):
+        pass
+    print(f"the PostgreSQL index is at schema version {SCHEMA_VERSION}")
     return 0
 
 
@@ -643,6 +661,9 @@ def _parser() -> argparse.ArgumentParser:
 
     p = command("config", cmd_config, "check the configuration file")
     p.add_argument("action", choices=["check"], help="check: validate and summarise")
+
+    p = command("migrate", cmd_migrate, "create or upgrade a PostgreSQL index's schema")
+    index(p)
 
     p = command("serve", cmd_serve, "serve the web UI and JSON API")
     index(p)

@@ -203,7 +203,7 @@ def update_index(config: Config, rebuild: bool) -> Any:
     from indexer.backend import open_backend
 
     with index_lock(config.index_dir), CrawlStore(config.data_dir) as store:
-        index = open_backend(config.index_dir, config.index_read_urls)
+        index = open_backend(config.index_dir, config.index_read_urls, writable=True)
         try:
             build = index.rebuild_from_store if rebuild else index.index_from_store
             return build(store)

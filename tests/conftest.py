@@ -91,7 +91,7 @@ def pg_built_index(pg_server: Server) -> Iterator[Any]:
     `built_index`)."""
     from indexer.postgres import PostgresIndex
 
-    index = PostgresIndex(pg_server.url(pg_server.create_database("fixtures")))
+    index = PostgresIndex(pg_server.url(pg_server.create_database("fixtures")), migrate_schema=True)
     index.write((a, None, None, False) for a in fixture_articles())
     yield index
     index.close()

@@ -21,7 +21,9 @@ from indexer.querylang import QueryError
 from indexer.search import SearchRequest
 from indexer.target import is_postgres_url
 from indexer.write import IndexAccessError
+from tests.conftest import CLI
 from tests.pg_server import Server
+from web import create_app
 
 
 @pytest.fixture
@@ -205,7 +207,7 @@ def test_get_document_and_counts(index: PostgresIndex) -> None:
 
 
 def test_updates_replace_by_id_and_gone_deletes(fresh_url: str) -> None:
-    with PostgresIndex(fresh_url) as ix:
+    with PostgresIndex(fresh_url, migrate_schema=True) as ix:
         first = article("one", "Graphene sheets", "graphene")
         summary = ix.write([(first, None, None, False)])
         assert (summary.added, summary.total) == (1, 1)
@@ -227,7 +229,7 @@ def test_updates_replace_by_id_and_gone_deletes(fresh_url: str) -> None:
 
 def test_title_matches_rank_above_text_matches(fresh_url: str) -> None:
     body = "A report on materials for batteries mentions graphene once among other things."
-    with PostgresIndex(fresh_url) as ix:
+    with PostgresIndex(fresh_url, migrate_schema=True) as ix:
         ix.write(
             [
                 put(article("text", "Materials report", body)),
@@ -240,7 +242,7 @@ def test_title_matches_rank_above_text_matches(fresh_url: str) -> None:
 
 
 def test_a_failed_run_leaves_the_last_committed_state(fresh_url: str) -> None:
-    with PostgresIndex(fresh_url) as ix:
+    with PostgresIndex(fresh_url, migrate_schema=True) as ix:
         ix.write([put(article("kept", "Hydrogen", "hydrogen"))], store_seq=5)
         generation = ix.generation()
 
@@ -256,7 +258,10 @@ def test_a_failed_run_leaves_the_last_committed_state(fresh_url: str) -> None:
 
 
 def test_one_writer_at_a_time(fresh_url: str) -> None:
-    with PostgresIndex(fresh_url) as ix, psycopg.connect(fresh_url, autocommit=True) as other:
+    with (
+        PostgresIndex(fresh_url, migrate_schema=True) as ix,
+        psycopg.connect(fresh_url, autocommit=True) as other,
+    ):
         other.execute("SELECT pg_advisory_lock(%s)", (WRITE_LOCK,))
         with pytest.raises(IndexAccessError, match="another process"):
             ix.write([put(article("a", "A", "a"))])
@@ -274,7 +279,7 @@ def test_near_duplicates_are_one_story_with_the_copies_listed(fresh_url: str) ->
         article("orig", "Hefei opens quantum lab", story, "https://one.example/q"),
         article("copy", "Quantum lab in Hefei", story + " By staff.", "https://two.example/q"),
     ]
-    with PostgresIndex(fresh_url) as ix:
+    with PostgresIndex(fresh_url, migrate_schema=True) as ix:
         ix.write([put(copies[0])])
         ix.write([put(copies[1])])  # a later run still finds the first copy
         late = article("late", "Hefei quantum", story, "https://three.example/q")
@@ -310,7 +315,7 @@ def test_index_from_store_takes_only_changes(fresh_url: str) -> None:
             return iter([r for r in self.rows if r.seq > seq])
 
     store = Store()
-    with PostgresIndex(fresh_url) as ix:
+    with PostgresIndex(fresh_url, migrate_schema=True) as ix:
         assert ix.index_from_store(store).added == 2 and ix.store_seq() == 2
         store.rows[0] = Stored(3, article("a", "", ""), gone=True)  # one row per article
         summary = ix.index_from_store(store)
@@ -332,21 +337,37 @@ def test_an_older_schema_is_migrated_when_opened(fresh_url: str) -> None:
         assert found.fetchone() == (0,)
     with pytest.raises(IndexAccessError, match="schema version 1"):
         PostgresIndex(fresh_url, migrate_schema=False)
-    with PostgresIndex(fresh_url) as ix:
+    with PostgresIndex(fresh_url, migrate_schema=True) as ix:
         assert ids(run(ix, "cafe")) == ["c"]
     with psycopg.connect(fresh_url, autocommit=True) as conn:
         assert current_version(conn) == SCHEMA_VERSION
         assert migrate(conn) == (SCHEMA_VERSION, SCHEMA_VERSION)  # opening again changes nothing
         conn.execute("UPDATE schema_version SET version = 99")
     with pytest.raises(IndexAccessError, match="newer"):
-        PostgresIndex(fresh_url)
+        PostgresIndex(fresh_url, migrate_schema=True)
+
+
+def test_the_web_app_never_changes_a_schema(fresh_url: str, cli: CLI) -> None:
+    """Opened by the web app, an older schema stays as it is and the API says which command
+    upgrades it; `innosearch migrate` does."""
+    with psycopg.connect(fresh_url, autocommit=True) as conn:
+        migrate(conn, target=1)
+    app = create_app({"INDEX_DIR": fresh_url, "TESTING": True})
+    answer = app.test_client().get("/api/search?q=cafe")
+    assert answer.status_code == 503 and "innosearch migrate" in answer.get_json()["error"]
+    with psycopg.connect(fresh_url, autocommit=True) as conn:
+        assert current_version(conn) == 1
+    code, out, _err = cli("migrate", "--index", fresh_url)
+    assert code == 0 and f"schema version {SCHEMA_VERSION}" in out
+    with psycopg.connect(fresh_url, autocommit=True) as conn:
+        assert current_version(conn) == SCHEMA_VERSION
 
 
 def test_searches_go_round_robin_to_the_read_urls(pg_server: Server) -> None:
     dbname = pg_server.create_database("replica")
     primary = pg_server.url(dbname)
     replicas = [pg_server.url(dbname, application_name=f"replica-{n}") for n in "ab"]
-    with PostgresIndex(primary, read_urls=replicas) as ix:
+    with PostgresIndex(primary, read_urls=replicas, migrate_schema=True) as ix:
         ix.write([put(article("h", "Hydrogen", "hydrogen"))])
         for _ in range(4):
             assert ids(run(ix, "hydrogen")) == ["h"]

@@ -440,16 +440,18 @@ def _read_groups(searcher: Searcher) -> _Groups:
     if "dup" not in searcher.schema.names():
         return _Groups({}, {})
     keyed: dict[str, list[int]] = {}
-    if reader.has_column("dup"):
-        column = reader.column_reader("dup")
-        for docnum in reader.all_doc_ids():
-            key = column[docnum]
+    leaves = [(reader, 0)] if reader.is_atomic() else reader.leaf_readers()
+    for leaf, offset in leaves:
+        # A segment written without the field (an old run, a hand-made document) has no
+        # column: its stored fields say the same, more slowly.
+        if leaf.has_column("dup"):
+            column = leaf.column_reader("dup")
+            keys = ((docnum, column[docnum]) for docnum in leaf.all_doc_ids())
+        else:
+            keys = ((docnum, stored.get("dup")) for docnum, stored in leaf.iter_docs())
+        for docnum, key in keys:
             if key:
-                keyed.setdefault(key, []).append(docnum)
-    else:
-        for docnum, stored in reader.iter_docs():
-            if stored.get("dup"):
-                keyed.setdefault(stored["dup"], []).append(docnum)
+                keyed.setdefault(key, []).append(docnum + offset)
     docnum_of = _docnums_by_id(reader)
     group_of: dict[int, str] = {}
     lead: dict[str, int] = {}

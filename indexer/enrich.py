@@ -7,10 +7,17 @@ so enriching an article is two regex passes over its text plus some counting.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
 
-from indexer import countries, taxonomy
+from indexer import chain_model, countries, taxonomy
+from indexer.lexicon import data_file
+
+# The data files whose contents decide the facets: a change to any asks for a rebuild.
+DATA_FILES = ("chains.toml", "countries.toml", chain_model.MODEL_FILE)
 
 # An ISO 8601 date or date-time; only its year is used.
 _ISO_DATE = re.compile(r"\s*(\d{4})-(\d{2})(?:-(\d{2}))?(?:[T ].*)?\s*$")
@@ -31,6 +38,23 @@ class Enrichment:
     evidence: dict[str, list[str]] = field(default_factory=dict)
 
 
+def version() -> str:
+    """Digest of the enrichment data in use (the chain model and the vocabularies).
+
+    The index records it when it is built, so after a new model or an edited data file
+    `innosearch index` asks for `--rebuild` instead of mixing old and new facets.
+    """
+    return _version(tuple(data_file(name) for name in DATA_FILES))
+
+
+@cache
+def _version(paths: tuple[Path, ...]) -> str:
+    digest = hashlib.sha256()
+    for path in paths:
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
+
+
 def year_of(published: str | None) -> int | None:
     """The year of an ISO publication date; None when there is no trustworthy date.
 
@@ -48,17 +72,26 @@ def year_of(published: str | None) -> int | None:
     return year
 
 
-def enrich(title: str, text: str, published: str | None) -> Enrichment:
-    """Year, chains and countries of an article, each chain and country with its evidence."""
+def prepare(title: str | None, text: str | None) -> tuple[str, str, str, int, int]:
+    """(title, body, scanned, title_end, caps_until): the article as both passes read it.
+
+    Whitespace is collapsed in one string for both passes, so hard-wrapped lines ("Soviet\n
+    Union") read as one phrase, and positions before `title_end` are the title's;
+    `caps_until` is the end of a headline set wholly in capitals.
+    """
     title = _SPACE.sub(" ", title or "").strip()
     body = _SPACE.sub(" ", text or "").strip()
-    # One string for both passes: hard-wrapped lines ("Soviet\nUnion") read as one phrase,
-    # and positions before `title_end` are the title's.
     scanned = f"{title} | {body}" if title else body
     title_end = len(title) + 3 if title else 0
     caps_until = title_end if title and title.isupper() else 0
+    return title, body, scanned, title_end, caps_until
 
-    chain_evidence = taxonomy.classify(scanned, title_end, caps_until)
+
+def enrich(title: str, text: str, published: str | None) -> Enrichment:
+    """Year, chains and countries of an article, each chain and country with its evidence."""
+    title, body, scanned, title_end, caps_until = prepare(title, text)
+    hits = list(taxonomy.rules().lexicon.scan(scanned, caps_until))
+    chain_evidence = chain_model.classify(title, body, hits, title_end, len(scanned))
     country_evidence = countries.detect(scanned, caps_until)
     chain_order = taxonomy.chain_ids()
     chains = sorted(chain_evidence, key=chain_order.index)

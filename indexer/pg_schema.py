@@ -81,8 +81,14 @@ ALTER TABLE documents ADD COLUMN tsv tsvector GENERATED ALWAYS AS (
 CREATE INDEX documents_tsv ON documents USING gin (tsv);
 """
 
+# The version of the enrichment data (chain model, vocabularies) the documents were enriched
+# with: a write with other data asks for a rebuild (see indexer.enrich.version).
+_V3_ENRICHMENT = """
+ALTER TABLE index_state ADD COLUMN enrichment text NOT NULL DEFAULT '';
+"""
+
 # Migration n (1-based) is MIGRATIONS[n - 1].
-MIGRATIONS: tuple[str, ...] = (_V1_DOCUMENTS, _V2_UNACCENT)
+MIGRATIONS: tuple[str, ...] = (_V1_DOCUMENTS, _V2_UNACCENT, _V3_ENRICHMENT)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

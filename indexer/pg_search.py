@@ -134,6 +134,7 @@ def run_search(conn: psycopg.Connection, req: SearchRequest) -> dict[str, Any]:
         "(SELECT coalesce(json_agg(json_build_object("
         "'id', d.id, 'url', d.url, 'title', d.title, 'published', d.published, "
         "'year', d.year, 'chains', d.chains, 'countries', d.countries, 'site', d.site, "
+        "'evidence', d.evidence, "
         f"'score', p.score, 'snippet', {snippet}, 'lead', left(d.body, 600), "
         "'also', (SELECT coalesce(json_agg(json_build_object('site', o.site, 'url', o.url, "
         "'id', o.id) ORDER BY o.id), '[]') FROM documents o WHERE o.dup = d.dup AND o.id <> d.id)"
@@ -195,7 +196,8 @@ def _result(row: dict[str, Any]) -> dict[str, Any]:
     row["snippet"] = _snippet(marked, lead) if marked and _START in marked else _lead(lead)
     # The keys in INTERFACE.md order, then the extras.
     keys = ("id", "url", "title", "published", "year", "chains", "countries", "site", "score")
-    return {k: row[k] for k in keys} | {"snippet": row["snippet"], "also": row["also"]}
+    extras = {"snippet": row["snippet"], "also": row["also"], "evidence": row["evidence"]}
+    return {k: row[k] for k in keys} | extras
 
 
 def _snippet(marked: str, lead: str) -> str:

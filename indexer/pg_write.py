@@ -22,6 +22,7 @@ import psycopg
 from psycopg.types.json import Jsonb
 
 from crawler.article import Article
+from indexer import enrich as enrichment
 from indexer.duplicates import Fingerprint, fingerprint, group_key
 from indexer.pg_schema import WRITE_LOCK
 from indexer.write import IndexAccessError, IndexSummary, Progress, to_document
@@ -66,6 +67,14 @@ def write_run(
         # rows this run has inserted so far (they are not analysed until committed) and would
         # scan every row, comparing each one's 16 bands with the thousands of a batch.
         conn.execute("SET LOCAL enable_seqscan = off")
+        built = conn.execute(
+            "SELECT enrichment, EXISTS (SELECT 1 FROM documents) FROM index_state"
+        ).fetchone()
+        if not replace and built and built[1] and built[0] != enrichment.version():
+            raise IndexAccessError(
+                "the PostgreSQL index was enriched with other facet data (the chain model or a "
+                "file in indexer/data changed since): run `innosearch index --rebuild`"
+            )
         if replace:
             conn.execute("DELETE FROM documents")
         batch = _Batch(conn)
@@ -88,8 +97,8 @@ def write_run(
             conn.execute("ANALYZE documents")
         conn.execute(
             "UPDATE index_state SET generation = generation + 1, "
-            "store_seq = COALESCE(%s, store_seq), written_at = now()",
-            (store_seq,),
+            "store_seq = COALESCE(%s, store_seq), written_at = now(), enrichment = %s",
+            (store_seq, enrichment.version()),
         )
         total = conn.execute("SELECT count(*) FROM documents").fetchone()
         summary.total = int(total[0]) if total else 0

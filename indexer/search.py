@@ -217,7 +217,8 @@ def _hit(hit: Any, score: float, also: list[dict[str, str]]) -> dict[str, Any]:
 
 
 def _row(stored: dict[str, Any], score: float) -> dict[str, Any]:
-    """The INTERFACE.md fields of one stored document (without snippet)."""
+    """The INTERFACE.md fields of one stored document (without snippet), and the evidence of
+    its chains and countries."""
     return {
         "id": stored["id"],
         "url": stored.get("url", ""),
@@ -228,6 +229,7 @@ def _row(stored: dict[str, Any], score: float) -> dict[str, Any]:
         "countries": [c.upper() for c in _split(stored.get("countries"))],
         "site": stored.get("site", ""),
         "score": score,
+        "evidence": stored.get("evidence") or {},
     }
 
 

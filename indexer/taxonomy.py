@@ -1,5 +1,8 @@
 """Industry chains: the twelve chain definitions and the "substantial part" rule.
 
+The rule alone no longer decides: its counts and its verdict are features of the learned chain
+model (`indexer.chain_model`), which generalises better to articles nobody tuned it on.
+
 TAXONOMY.md gives an article a chain when a substantial part of it (a paragraph, or its main
 subject) is about that chain, and says a passing word is not enough. The definitions (names,
 weighted terms, misleading phrases) and the thresholds live in `data/chains.toml`; this module

@@ -21,6 +21,7 @@ from whoosh import index as whoosh_index
 from whoosh.index import LockError
 
 from crawler.article import Article
+from indexer import enrich as enrichment
 from indexer.codec import FastW3Codec
 from indexer.duplicates import DuplicateFinder, PrintStore, fingerprint
 from indexer.enrich import enrich
@@ -64,7 +65,7 @@ def open_index(index_dir: str | Path, create: bool = False) -> whoosh_index.Inde
     here = _new_version(path)
     here.mkdir(parents=True, exist_ok=True)
     ix = whoosh_index.create_in(here, make_schema())
-    _write_state(here, {"schema_version": SCHEMA_VERSION, "store_seq": 0})
+    _write_state(here, _new_state())
     _point(path, here)
     return ix
 
@@ -208,7 +209,7 @@ def rebuild_from_store(
     fresh.mkdir(parents=True)
     try:
         whoosh_index.create_in(fresh, make_schema()).close()
-        _write_state(fresh, {"schema_version": SCHEMA_VERSION, "store_seq": 0})
+        _write_state(fresh, _new_state())
         summary = index_from_store(fresh, store, progress)
     except BaseException:
         shutil.rmtree(fresh, ignore_errors=True)
@@ -229,13 +230,21 @@ def _write(
     started = time.monotonic()
     ix = open_index(index_dir, create=True)
     here = index_location(index_dir)
-    version = int(_read_state(here).get("schema_version", 0))
+    state = _read_state(here)
+    version = int(state.get("schema_version", 0))
     missing = set(make_schema().names()) - set(ix.schema.names())
     if missing or (version < SCHEMA_VERSION and ix.doc_count_all()):
         ix.close()
         raise IndexAccessError(
             f"the index at {index_dir} was built by an older innosearch (format {version}, "
             f"this one writes {SCHEMA_VERSION}): run `innosearch index --rebuild`, or index "
+            "into a new directory"
+        )
+    if state.get("enrichment") != enrichment.version() and ix.doc_count_all():
+        ix.close()
+        raise IndexAccessError(
+            f"the index at {index_dir} was enriched with other facet data (the chain model or "
+            "a file in indexer/data changed since): run `innosearch index --rebuild`, or index "
             "into a new directory"
         )
     items, bulk = _bulk(ix, items)
@@ -274,6 +283,8 @@ def _write(
                 progress(summary.added)
         writer.commit()
         prints.commit()  # after the index: see PrintStore
+        if state.get("enrichment") != enrichment.version():  # was empty: now built with this
+            _write_state(here, {**_read_state(here), "enrichment": enrichment.version()})
     except SubWriterDied as e:
         writer.cancel()
         raise IndexAccessError(str(e)) from None
@@ -337,6 +348,12 @@ def _bulk(ix: whoosh_index.Index, items: Iterable[_Item]) -> tuple[Iterable[_Ite
     iterator = iter(items)
     head = list(itertools.islice(iterator, BULK_MIN))
     return itertools.chain(head, iterator), len(head) >= BULK_MIN
+
+
+def _new_state() -> dict[str, Any]:
+    """The state of an empty index: its format, no crawl-store change taken, and the version
+    of the enrichment data its facets come from (see `indexer.enrich.version`)."""
+    return {"schema_version": SCHEMA_VERSION, "store_seq": 0, "enrichment": enrichment.version()}
 
 
 def _read_state(index_dir: Path) -> dict[str, Any]:

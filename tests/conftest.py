@@ -1,7 +1,7 @@
 """Shared fixtures: a real index built from a few articles, the Flask app over it, and the CLI.
 
 Tests that read ../shared/data find it through INNOSEARCH_SHARED (default: ../shared beside the
-repository) and skip with a reason when it is missing.
+repository) and skip with a reason when it is missing, except on CI (CI=true), where they fail.
 """
 
 from __future__ import annotations

@@ -252,6 +252,12 @@ def _schemas() -> dict[str, Any]:
                     "items": copy,
                     "description": "other copies of the same story (also published by)",
                 },
+                "evidence": {
+                    "type": "object",
+                    "additionalProperties": string_list,
+                    "description": "per chain id and country code the story carries, the "
+                    "terms that weighed most for it, the most telling first",
+                },
             },
         },
         "SearchResult": {

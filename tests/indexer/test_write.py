@@ -10,8 +10,9 @@ import pytest
 from whoosh import index as whoosh_index
 
 from crawler.article import Article
-from indexer import LiveIndex, SearchRequest, index_articles, search
+from indexer import LiveIndex, SearchRequest, chain_model, index_articles, search
 from indexer import write as write_module
+from indexer.lexicon import PACKAGE_DATA
 from indexer.write import index_location
 from tests.conftest import fixture_articles
 
@@ -112,6 +113,23 @@ def test_an_index_of_an_older_format_is_not_written_into(tmp_path: Path) -> None
     with pytest.raises(write_module.IndexAccessError, match="index --rebuild"):
         index_articles(tmp_path / "ix", fixture_articles()[:1])
     assert _everything(tmp_path / "ix")["total"] == len(fixture_articles())  # still searchable
+
+
+def test_an_index_enriched_with_other_facet_data_asks_for_a_rebuild(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A new chain model (or an edited vocabulary) would mix old and new facets in one index."""
+    index_articles(tmp_path / "ix", fixture_articles())
+    shipped = json.loads((PACKAGE_DATA / chain_model.MODEL_FILE).read_text(encoding="utf-8"))
+    shipped["chains"]["ai"]["threshold"] += 1.0
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / chain_model.MODEL_FILE).write_text(json.dumps(shipped), "utf-8")
+    monkeypatch.setenv("INNOSEARCH_TAXONOMY_DIR", str(tmp_path / "data"))
+    with pytest.raises(write_module.IndexAccessError, match="index --rebuild"):
+        index_articles(tmp_path / "ix", fixture_articles()[:1])
+    assert _everything(tmp_path / "ix")["total"] == len(fixture_articles())  # still searchable
+    assert index_articles(tmp_path / "new", fixture_articles()).added == len(fixture_articles())
+    assert index_articles(tmp_path / "new", fixture_articles()[:1]).added == 1  # then updates
 
 
 @pytest.mark.parametrize("bulk", [False, True])

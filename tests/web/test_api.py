@@ -34,6 +34,17 @@ def test_search_answers_the_interface_object(client: FlaskClient) -> None:
     assert hit["id"] == "cafe-innovation" and hit["year"] == 2019
 
 
+def test_each_chain_and_country_of_a_result_comes_with_its_evidence(client: FlaskClient) -> None:
+    results = client.get("/api/search?q=semiconductor").get_json()["results"]
+    chips = next(r for r in results if r["id"] == "chips-nanjing")
+    assert "integrated-circuits" in chips["chains"] and "CN" in chips["countries"]
+    assert "semiconductor" in chips["evidence"]["integrated-circuits"]
+    assert "China" in chips["evidence"]["CN"]
+    for r in results:
+        assert set(r["evidence"]) == set(r["chains"]) | set(r["countries"])
+        assert all(r["evidence"].values())  # never an empty list of terms
+
+
 def test_repeated_facet_parameters_are_ored(client: FlaskClient) -> None:
     one = client.get("/api/search?chain=nev").get_json()
     two = client.get("/api/search?chain=nev&chain=integrated-circuits").get_json()

@@ -77,6 +77,8 @@ def test_article_view_shows_text_facets_evidence_and_provenance(client: FlaskCli
     html = page(client, "/article/chips-nanjing")
     assert "Semiconductor equipment makers from Japan" in html
     assert "Integrated circuits" in html and "Provenance" in html
+    evidence = html.split("Industry chains", 1)[1].split("Countries", 1)[0]
+    assert '<small class="evidence">(' in evidence and "semiconductor" in evidence
     assert client.get("/article/nope").status_code == 404
 
 

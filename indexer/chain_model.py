@@ -40,8 +40,10 @@ MODEL_FILE = "chain_model.json"
 # Words: what lies between spaces, without the punctuation around it ("chips," is "chips",
 # "high-speed" stays one word); a regex over the text would cost as much as the lexicon scan.
 _PUNCTUATION = string.punctuation + "“”‘’—–…«»·•"
-# How many terms the evidence of one chain names.
+# The evidence of one chain: at most this many terms, each with at least this share of what
+# weighed for the chain (a common word with a small weight, "said", is no reason to show).
 EVIDENCE_TERMS = 6
+EVIDENCE_SHARE = 0.05
 # The lexicon features of one chain (see `lexicon_features`).
 LEXICON_FEATURES = ("title", "lead", "body", "core", "distinct", "density", "window", "rule")
 
@@ -211,6 +213,7 @@ def classify(
                 weighed[label] += lexicon[c] * weight / total
         for i in np.flatnonzero(rows[:, c] > 0):
             weighed[words[i]] += rows[i, c]
-        evidence = [t for t, v in weighed.most_common(EVIDENCE_TERMS) if v > 0]
+        least = EVIDENCE_SHARE * sum(v for v in weighed.values() if v > 0)
+        evidence = [t for t, v in weighed.most_common(EVIDENCE_TERMS) if v > 0 and v >= least]
         result[cid] = evidence or [t for t, _ in terms.most_common(EVIDENCE_TERMS)]
     return result

@@ -131,18 +131,14 @@ def test_syndicated_copies_on_the_site_share_a_duplicate_group(crawled, client) 
 def test_edited_taxonomy_reaches_the_index_by_rebuild_without_a_recrawl(
     crawled, cli: CLI, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request
 ) -> None:
-    import re
-
+    from indexer.chain_model import MODEL_FILE
     from indexer.lexicon import PACKAGE_DATA
 
     site, data, index = crawled
-    chains = (PACKAGE_DATA / "chains.toml").read_text(encoding="utf-8")
-    # A maintainer empties the core terms of integrated circuits in their own copy of the data.
-    edited, n = re.subn(
-        r"(\[chains\.integrated-circuits\][^\[]*?core = )\[.*?\]", r"\1[]", chains, flags=re.S
-    )
-    assert n == 1
-    (tmp_path / "chains.toml").write_text(edited, encoding="utf-8")
+    model = json.loads((PACKAGE_DATA / MODEL_FILE).read_text(encoding="utf-8"))
+    # A maintainer raises the threshold of integrated circuits in their own copy of the model.
+    model["chains"]["integrated-circuits"]["threshold"] = 1000.0
+    (tmp_path / MODEL_FILE).write_text(json.dumps(model), encoding="utf-8")
     monkeypatch.setenv("INNOSEARCH_TAXONOMY_DIR", str(tmp_path))
     requests_before = len(site.requests)
     rebuilt = new_index(index.startswith("postgresql://"), request, tmp_path)

@@ -78,10 +78,12 @@ _CHUNK = 64 * 1024
 _ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.5"
 
 
-def utc_now(offset: float = 0.0) -> str:
-    """The current time (plus ``offset`` seconds) as ISO 8601 UTC, the one timestamp format of
-    the crawl store (so timestamps compare as strings)."""
-    return (datetime.now(UTC) + timedelta(seconds=offset)).strftime("%Y-%m-%dT%H:%M:%SZ")
+def utc_now(offset: float = 0.0, at: float | None = None) -> str:
+    """The current time (or the Unix time ``at``), plus ``offset`` seconds, as ISO 8601 UTC:
+    the one timestamp format of the crawl store and the run history (so timestamps compare as
+    strings)."""
+    moment = datetime.now(UTC) if at is None else datetime.fromtimestamp(at, UTC)
+    return (moment + timedelta(seconds=offset)).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 @dataclass

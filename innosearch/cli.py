@@ -93,15 +93,16 @@ def cmd_crawl(args: argparse.Namespace, config: Config) -> int:
 
 
 def crawl_into_store(seeds: list[str], config: Config) -> Any:
-    """One ad-hoc crawl, recorded in the run history like a recrawl's (see innosearch.health)."""
+    """One ad-hoc crawl, recorded in the run history like a recrawl's (see indexer.health)."""
     from crawler.crawl import crawl
+    from crawler.fetch import utc_now
     from crawler.store import CrawlStore
+    from indexer.health import record_runs
     from innosearch.config import SiteConfig
-    from innosearch.health import now_iso, record_runs
     from innosearch.recrawl import SiteResult, failure_of, site_name_for
 
     last = [0.0]
-    started, started_at = time.monotonic(), now_iso()
+    started, started_at = time.monotonic(), utc_now()
 
     def progress(p: Any) -> None:
         if sys.stderr.isatty() and time.monotonic() - last[0] > 0.5:
@@ -116,7 +117,7 @@ def crawl_into_store(seeds: list[str], config: Config) -> Any:
     outcome = SiteResult(SiteConfig(name=name, seeds=seeds, hosts=hosts), ok=True, crawl=summary)
     outcome.error = failure_of(summary)
     outcome.ok = outcome.error is None
-    outcome.started_at, outcome.finished_at = started_at, now_iso()
+    outcome.started_at, outcome.finished_at = started_at, utc_now()
     outcome.seconds = time.monotonic() - started
     record_runs(config.data_dir, [outcome.record("crawl")])
     log.info(f"crawl: {_describe(summary)}", extra=facts(event="crawl", **summary.to_dict()))
@@ -547,8 +548,8 @@ def why_lines(store: Any, url: str) -> list[str]:
 
 
 def collect_stats(config: Config) -> dict[str, Any]:
-    """`innosearch stats --json`: index, crawl store, and per-site health (innosearch.health)."""
-    from innosearch.health import collect_stats as collect
+    """`innosearch stats --json`: index, crawl store, and per-site health (indexer.health)."""
+    from indexer.health import collect_stats as collect
 
     configured = [(site.name, site.site_hosts()) for site in config.sites]
     return collect(config.data_dir, config.index_dir, configured)

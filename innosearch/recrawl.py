@@ -20,9 +20,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from crawler.fetch import utc_now
+from indexer.health import record_runs
 from indexer.target import is_postgres_url
 from innosearch.config import Config, SiteConfig
-from innosearch.health import now_iso, record_runs
 from innosearch.lock import RunLock
 
 log = logging.getLogger("innosearch.recrawl")
@@ -45,7 +46,7 @@ class SiteResult:
     seconds: float = 0.0
 
     def record(self, command: str) -> dict[str, Any]:
-        """The line `site-runs.jsonl` keeps for this site (see innosearch.health)."""
+        """The line `site-runs.jsonl` keeps for this site (see indexer.health)."""
         numbers = {}
         if self.crawl is not None:
             numbers = {
@@ -162,7 +163,7 @@ def crawl_site(site: SiteConfig, config: Config, store: Any) -> SiteResult:
     """One site's crawl with its own limits; any error becomes the site's failure."""
     from crawler.crawl import crawl
 
-    started, started_at = time.monotonic(), now_iso()
+    started, started_at = time.monotonic(), utc_now()
     try:
         summary = crawl(
             site.start_urls(),
@@ -177,7 +178,7 @@ def crawl_site(site: SiteConfig, config: Config, store: Any) -> SiteResult:
         outcome = SiteResult(site, ok=True, crawl=summary)
         outcome.error = failure_of(summary)
         outcome.ok = outcome.error is None
-    outcome.started_at, outcome.finished_at = started_at, now_iso()
+    outcome.started_at, outcome.finished_at = started_at, utc_now()
     outcome.seconds = time.monotonic() - started
     return outcome
 

@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable
 from types import FrameType
 
-from innosearch.health import now_iso
+from crawler.fetch import utc_now
 
 log = logging.getLogger("innosearch.schedule")
 
@@ -77,13 +77,13 @@ def run_schedule(every: float, run_once: Callable[[], int], max_runs: int | None
                 runs,
                 "succeeded" if status == 0 else f"failed (exit status {status})",
                 took,
-                now_iso(time.time() + wait),
+                utc_now(wait),
                 extra={
                     "event": "run-end",
                     "run": runs,
                     "status": status,
                     "seconds": round(took, 2),
-                    "next_run": now_iso(time.time() + wait),
+                    "next_run": utc_now(wait),
                 },
             )
             if max_runs is not None and runs >= max_runs:

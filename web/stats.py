@@ -15,7 +15,7 @@ from typing import Any
 from flask import Blueprint, Response, current_app, jsonify, render_template
 from flask.typing import ResponseReturnValue
 
-from innosearch.health import collect_stats, public_summary, summarize
+from indexer.health import collect_stats, public_summary, summarize
 from web import get_index
 from web.auth import is_maintainer
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from flask.testing import FlaskClient
 
-from innosearch.health import record_runs
+from indexer.health import record_runs
 from web import create_app, get_index
 
 TOKEN = "maintainers-only-0123456789"

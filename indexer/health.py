@@ -1,5 +1,6 @@
 """Health of a deployment for maintainers: which sites still yield articles, and how fresh the
-index is. Feeds `innosearch stats` and the `/stats` page, so both say the same thing.
+index is. Feeds `innosearch stats` and the `/stats` page, so both say the same thing (it sits
+below `web/`, which must not import the command line's package).
 
 The crawl store knows per-host fetch health (last successful fetch, failed fetches in a row).
 What it does not keep is the story of runs: whether each site's crawl succeeded and how many
@@ -22,15 +23,11 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from crawler.article import site_of
+from crawler.fetch import utc_now
 
 HISTORY_FILE = "site-runs.jsonl"
 RUNS_SHOWN = 10  # new articles per run: how many recent runs a site's row lists
 _DAY = 86400.0
-
-
-def now_iso(ts: float | None = None) -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() if ts is None else ts))
 
 
 def _parse_iso(text: str | None) -> float | None:
@@ -179,7 +176,7 @@ def index_stats(
             commits.append(entry[2])
     out["bytes"] = sizes
     if commits:
-        out["updated_at"] = now_iso(max(commits))
+        out["updated_at"] = utc_now(at=max(commits))
         out["age_hours"] = round((now - max(commits)) / 3600, 2)
     return out
 
@@ -281,8 +278,3 @@ def summarize(stats: dict[str, Any]) -> dict[str, Any]:
         "sites_failing": sum(1 for s in sites if s["last_run_ok"] is False),
         "last_run": max(runs) if runs else None,
     }
-
-
-def known_site_of(url: str) -> str:
-    """The name a site known only from the store goes by: its host without `www.`."""
-    return site_of(url)

@@ -21,18 +21,23 @@ from typing import Any
 from indexer.target import index_target
 from innosearch.config import Config, ConfigError, check_config, load_config
 from innosearch.lock import LockedError
-from innosearch.logs import facts, setup_logging
+from innosearch.logs import setup_logging
 from innosearch.records import InputError, Skipped, read_articles, read_records, to_article
+from innosearch.services import (
+    UserError,
+    crawl_into_store,
+    describe,
+    index_store,
+    open_index_backend,
+    progress_line,
+    serve_index,
+)
 
 log = logging.getLogger("innosearch")
 
 # "Try again later" (sysexits EX_TEMPFAIL): another recrawl holds the lock. Distinct from 1 so a
 # wrapper script can tell "refused, the other run will do the work" from "failed".
 EXIT_BUSY = 75
-
-
-class UserError(Exception):
-    """A mistake the user can fix; printed as one line."""
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -90,49 +95,6 @@ def cmd_crawl(args: argparse.Namespace, config: Config) -> int:
         return _seed_frontier(args.queue, args.urls, config)
     summary = crawl_into_store(args.urls, config)
     return 1 if summary.pages_fetched == 0 and summary.errors else 0
-
-
-def crawl_into_store(seeds: list[str], config: Config) -> Any:
-    """One ad-hoc crawl, recorded in the run history like a recrawl's (see indexer.health)."""
-    from crawler.crawl import crawl
-    from crawler.fetch import utc_now
-    from crawler.store import CrawlStore
-    from indexer.health import record_runs
-    from innosearch.config import SiteConfig
-    from innosearch.recrawl import SiteResult, failure_of, site_name_for
-
-    last = [0.0]
-    started, started_at = time.monotonic(), utc_now()
-
-    def progress(p: Any) -> None:
-        if sys.stderr.isatty() and time.monotonic() - last[0] > 0.5:
-            last[0] = time.monotonic()
-            print(f"\r{_describe(p)}", end="", file=sys.stderr, flush=True)
-
-    with CrawlStore(config.data_dir) as store:
-        summary = crawl(seeds, store, config.crawl, progress=progress)
-    if sys.stderr.isatty():
-        print(file=sys.stderr)
-    name, hosts = site_name_for(seeds, config)
-    outcome = SiteResult(SiteConfig(name=name, seeds=seeds, hosts=hosts), ok=True, crawl=summary)
-    outcome.error = failure_of(summary)
-    outcome.ok = outcome.error is None
-    outcome.started_at, outcome.finished_at = started_at, utc_now()
-    outcome.seconds = time.monotonic() - started
-    record_runs(config.data_dir, [outcome.record("crawl")])
-    log.info(f"crawl: {_describe(summary)}", extra=facts(event="crawl", **summary.to_dict()))
-    return summary
-
-
-def _describe(obj: Any) -> str:
-    """A one-line account of a progress or summary dataclass: its non-zero numbers."""
-    parts = []
-    for name, value in vars(obj).items():
-        if isinstance(value, bool) or not isinstance(value, int | float) or not value:
-            continue
-        shown = f"{value:.1f}" if isinstance(value, float) else str(value)
-        parts.append(f"{name.replace('_', ' ')} {shown}")
-    return ", ".join(parts) or "nothing to do"
 
 
 def cmd_recrawl(args: argparse.Namespace, config: Config) -> int:
@@ -222,7 +184,7 @@ def cmd_reextract(args: argparse.Namespace, config: Config) -> int:
         raise UserError(f"no crawl store in {config.data_dir}: run `innosearch crawl URL...` first")
     with CrawlStore(config.data_dir) as store:
         summary = reextract(store)
-    log.info(f"reextract: {_describe(summary)}", extra={"event": "reextract", **summary.to_dict()})
+    log.info(f"reextract: {describe(summary)}", extra={"event": "reextract", **summary.to_dict()})
     return index_store(config, rebuild=False)
 
 
@@ -277,16 +239,6 @@ def cmd_worker(args: argparse.Namespace, config: Config) -> int:
 # ---- indexing -----------------------------------------------------------------------------------
 
 
-def open_index_backend(config: Config, writable: bool = False) -> Any:
-    """The configured index, Whoosh directory or PostgreSQL URL, as a context manager;
-    `writable` for the commands that write (it may upgrade a PostgreSQL schema)."""
-    from contextlib import closing
-
-    from indexer.backend import open_backend
-
-    return closing(open_backend(config.index_dir, config.index_read_urls, writable=writable))
-
-
 def cmd_index(args: argparse.Namespace, config: Config) -> int:
     from innosearch.recrawl import index_lock
 
@@ -296,7 +248,7 @@ def cmd_index(args: argparse.Namespace, config: Config) -> int:
         skipped = Skipped()
         articles = read_articles(args.from_jsonl, skipped)
         with index_lock(config.index_dir), open_index_backend(config, writable=True) as index:
-            summary = index.write(((a, None, None, False) for a in articles), _progress)
+            summary = index.write(((a, None, None, False) for a in articles), progress_line)
         log.info(
             f"index: {summary.added} articles indexed in {summary.seconds:.1f} s "
             f"({summary.rate:.0f}/s); {summary.total} in {config.index_dir}",
@@ -306,34 +258,6 @@ def cmd_index(args: argparse.Namespace, config: Config) -> int:
             raise UserError(skipped.summary())
         return 0
     return index_store(config, rebuild=args.rebuild)
-
-
-def index_store(config: Config, rebuild: bool) -> int:
-    """Incremental update or `--rebuild` (a fresh version swapped in atomically), under the
-    index lock."""
-    from innosearch.recrawl import update_index
-
-    if not (config.data_dir / "crawl.sqlite").exists():
-        raise UserError(f"no crawl store in {config.data_dir}: run `innosearch crawl URL...` first")
-    summary = update_index(config, rebuild=rebuild)
-    log.info(
-        f"index: {summary.added} added or updated, {summary.removed} removed, "
-        f"{summary.total} in {config.index_dir} ({summary.seconds:.1f} s)"
-        + (", rebuilt and swapped in" if rebuild else ""),
-        extra={
-            "event": "index",
-            "rebuild": rebuild,
-            "added": summary.added,
-            "removed": summary.removed,
-            "total": summary.total,
-            "seconds": round(summary.seconds, 2),
-        },
-    )
-    return 0
-
-
-def _progress(done: int) -> None:
-    log.info(f"index: {done} articles…", extra={"event": "index-progress", "done": done})
 
 
 # ---- searching and serving ----------------------------------------------------------------------
@@ -388,46 +312,6 @@ def cmd_serve(args: argparse.Namespace, config: Config) -> int:
         index.doc_count()  # a clear error now rather than 503s later
     serve_index(config)
     return 0
-
-
-def app_settings(config: Config) -> dict[str, Any]:
-    """The web app's settings from the configuration (the app itself never reads files)."""
-    return {
-        "DATA_DIR": str(config.data_dir),  # /stats reads the crawl store and run history
-        "STATS_TOKEN": config.stats_token,
-        "INDEX_READ_URLS": list(config.index_read_urls),
-        "RATE_LIMIT_PER_SECOND": config.rate_limit_per_second,
-        "RATE_LIMIT_BURST": config.rate_limit_burst,
-        "TRUSTED_PROXY": config.trusted_proxy or None,
-        "MAX_QUERY_STRING": config.max_query_string,
-        "MAX_CONTENT_LENGTH": config.max_content_length,
-        "CONNECTION_LIMIT": config.connection_limit,
-        "IDLE_TIMEOUT": config.idle_timeout,
-    }
-
-
-def serve_index(config: Config) -> None:
-    from web.server import make_server, server_url
-
-    try:
-        server = make_server(
-            config.index_dir, config.host, config.port, config.threads, app_settings(config)
-        )
-    except OSError as e:
-        raise UserError(
-            f"cannot listen on {config.host}:{config.port} ({e.strerror}); "
-            "choose another with --port"
-        ) from None
-    log.info(
-        f"innosearch: serving {config.index_dir} at {server_url(server)}",
-        extra={"event": "serve", "url": server_url(server)},
-    )
-    try:
-        server.run()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.close()
 
 
 def cmd_demo(args: argparse.Namespace, config: Config) -> int:

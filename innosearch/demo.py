@@ -16,7 +16,7 @@ from innosearch.config import Config
 
 
 def run_demo(config: Config) -> None:
-    from innosearch import cli
+    from innosearch import services
     from innosearch.sample_site import serve as serve_sample_site
 
     workdir = Path(tempfile.mkdtemp(prefix="innosearch-demo-"))
@@ -27,13 +27,13 @@ def run_demo(config: Config) -> None:
     try:
         with serve_sample_site() as site:
             print(f"demo: sample news site at {site.url}", file=sys.stderr)
-            cli.crawl_into_store([site.url], config)
-        cli.index_store(config, rebuild=False)
+            services.crawl_into_store([site.url], config)
+        services.index_store(config, rebuild=False)
         print(
             f"demo: open http://{config.host}:{config.port}/?q=semiconductor "
             "(Ctrl-C stops the demo)",
             file=sys.stderr,
         )
-        cli.serve_index(config)
+        services.serve_index(config)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)

@@ -142,8 +142,8 @@ def test_stats_text_without_anything_yet(cli: CLI, tmp_path: Path) -> None:
 
 
 def test_web_settings_reach_the_served_app(built_index: Path) -> None:
-    from innosearch.cli import app_settings
     from innosearch.config import load_config
+    from innosearch.services import app_settings
     from web.server import make_server
 
     env = {

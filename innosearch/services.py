@@ -1,0 +1,144 @@
+"""The application's services: what the commands do, callable without a command line.
+
+`innosearch.cli` parses arguments and calls these; the demo calls them too. Each takes the
+configuration (`innosearch.config.Config`) and raises `UserError` for what a user can fix,
+which the command line prints as one line.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from typing import Any
+
+from innosearch.config import Config
+from innosearch.logs import facts
+
+log = logging.getLogger("innosearch")
+
+
+class UserError(Exception):
+    """A mistake the user can fix; printed as one line."""
+
+
+def crawl_into_store(seeds: list[str], config: Config) -> Any:
+    """One ad-hoc crawl, recorded in the run history like a recrawl's (see indexer.health)."""
+    from crawler.crawl import crawl
+    from crawler.fetch import utc_now
+    from crawler.store import CrawlStore
+    from indexer.health import record_runs
+    from innosearch.config import SiteConfig
+    from innosearch.recrawl import SiteResult, failure_of, site_name_for
+
+    last = [0.0]
+    started, started_at = time.monotonic(), utc_now()
+
+    def progress(p: Any) -> None:
+        if sys.stderr.isatty() and time.monotonic() - last[0] > 0.5:
+            last[0] = time.monotonic()
+            print(f"\r{describe(p)}", end="", file=sys.stderr, flush=True)
+
+    with CrawlStore(config.data_dir) as store:
+        summary = crawl(seeds, store, config.crawl, progress=progress)
+    if sys.stderr.isatty():
+        print(file=sys.stderr)
+    name, hosts = site_name_for(seeds, config)
+    outcome = SiteResult(SiteConfig(name=name, seeds=seeds, hosts=hosts), ok=True, crawl=summary)
+    outcome.error = failure_of(summary)
+    outcome.ok = outcome.error is None
+    outcome.started_at, outcome.finished_at = started_at, utc_now()
+    outcome.seconds = time.monotonic() - started
+    record_runs(config.data_dir, [outcome.record("crawl")])
+    log.info(f"crawl: {describe(summary)}", extra=facts(event="crawl", **summary.to_dict()))
+    return summary
+
+
+def describe(obj: Any) -> str:
+    """A one-line account of a progress or summary dataclass: its non-zero numbers."""
+    parts = []
+    for name, value in vars(obj).items():
+        if isinstance(value, bool) or not isinstance(value, int | float) or not value:
+            continue
+        shown = f"{value:.1f}" if isinstance(value, float) else str(value)
+        parts.append(f"{name.replace('_', ' ')} {shown}")
+    return ", ".join(parts) or "nothing to do"
+
+
+def open_index_backend(config: Config, writable: bool = False) -> Any:
+    """The configured index, Whoosh directory or PostgreSQL URL, as a context manager;
+    `writable` for the commands that write (it may upgrade a PostgreSQL schema)."""
+    from contextlib import closing
+
+    from indexer.backend import open_backend
+
+    return closing(open_backend(config.index_dir, config.index_read_urls, writable=writable))
+
+
+def index_store(config: Config, rebuild: bool) -> int:
+    """Incremental update or `--rebuild` (a fresh version swapped in atomically), under the
+    index lock."""
+    from innosearch.recrawl import update_index
+
+    if not (config.data_dir / "crawl.sqlite").exists():
+        raise UserError(f"no crawl store in {config.data_dir}: run `innosearch crawl URL...` first")
+    summary = update_index(config, rebuild=rebuild)
+    log.info(
+        f"index: {summary.added} added or updated, {summary.removed} removed, "
+        f"{summary.total} in {config.index_dir} ({summary.seconds:.1f} s)"
+        + (", rebuilt and swapped in" if rebuild else ""),
+        extra={
+            "event": "index",
+            "rebuild": rebuild,
+            "added": summary.added,
+            "removed": summary.removed,
+            "total": summary.total,
+            "seconds": round(summary.seconds, 2),
+        },
+    )
+    return 0
+
+
+def progress_line(done: int) -> None:
+    """Logs an indexing run's progress (every 500 articles)."""
+    log.info(f"index: {done} articles…", extra={"event": "index-progress", "done": done})
+
+
+def app_settings(config: Config) -> dict[str, Any]:
+    """The web app's settings from the configuration (the app itself never reads files)."""
+    return {
+        "DATA_DIR": str(config.data_dir),  # /stats reads the crawl store and run history
+        "STATS_TOKEN": config.stats_token,
+        "INDEX_READ_URLS": list(config.index_read_urls),
+        "RATE_LIMIT_PER_SECOND": config.rate_limit_per_second,
+        "RATE_LIMIT_BURST": config.rate_limit_burst,
+        "TRUSTED_PROXY": config.trusted_proxy or None,
+        "MAX_QUERY_STRING": config.max_query_string,
+        "MAX_CONTENT_LENGTH": config.max_content_length,
+        "CONNECTION_LIMIT": config.connection_limit,
+        "IDLE_TIMEOUT": config.idle_timeout,
+    }
+
+
+def serve_index(config: Config) -> None:
+    from web.server import make_server, server_url
+
+    try:
+        server = make_server(
+            config.index_dir, config.host, config.port, config.threads, app_settings(config)
+        )
+    except OSError as e:
+        raise UserError(
+            f"cannot listen on {config.host}:{config.port} ({e.strerror}); "
+            "choose another with --port"
+        ) from None
+    log.info(
+        f"innosearch: serving {config.index_dir} at {server_url(server)}",
+        extra={"event": "serve", "url": server_url(server)},
+    )
+    try:
+        server.run()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.close()

@@ -60,6 +60,12 @@ def article_id(url: str) -> str:
     return hashlib.sha1(url.encode("utf-8")).hexdigest()[:16]
 
 
-def site_of(url: str) -> str:
-    host = (urlsplit(url).hostname or "").lower()
+def bare_host(host: str) -> str:
+    """A host name (or host:port) lower-cased, without a leading ``www.``: what names a site."""
+    host = host.lower()
     return host[4:] if host.startswith("www.") else host
+
+
+def site_of(url: str) -> str:
+    """The site a URL belongs to: its host without ``www.``."""
+    return bare_host(urlsplit(url).hostname or "")

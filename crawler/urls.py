@@ -15,6 +15,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import quote, unquote_plus, urljoin, urlsplit, urlunsplit
 
+from crawler.article import bare_host
+
 __all__ = [
     "TRACKING_PARAMS",
     "Scope",
@@ -169,10 +171,6 @@ def host_key(url: str) -> str:
     return parts.netloc.lower()
 
 
-def _site_host(netloc: str) -> str:
-    return netloc[4:] if netloc.startswith("www.") else netloc
-
-
 def looks_like_binary(url: str) -> bool:
     """Whether the URL's path ends in a suffix that is never a page, sitemap or feed."""
     path = urlsplit(url).path.lower()
@@ -194,7 +192,7 @@ class Scope:
     @classmethod
     def from_seeds(cls, seeds: Iterable[str], path_prefixes: Iterable[str] = ()) -> Scope:
         """The scope of a crawl started from ``seeds`` (already normalised URLs)."""
-        hosts = frozenset(_site_host(host_key(seed)) for seed in seeds)
+        hosts = frozenset(bare_host(host_key(seed)) for seed in seeds)
         prefixes = tuple(p if p.startswith("/") else "/" + p for p in path_prefixes)
         return cls(hosts=hosts, path_prefixes=prefixes)
 
@@ -202,7 +200,7 @@ class Scope:
         """Whether ``url`` is on one of the scope's hosts, whatever its path (for sitemaps,
         which may list in-scope pages while living outside the path prefixes)."""
         parts = urlsplit(url)
-        return parts.scheme in _DEFAULT_PORTS and _site_host(parts.netloc.lower()) in self.hosts
+        return parts.scheme in _DEFAULT_PORTS and bare_host(parts.netloc) in self.hosts
 
     def __contains__(self, url: object) -> bool:
         if not isinstance(url, str) or not self.covers_host(url):

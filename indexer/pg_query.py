@@ -22,6 +22,7 @@ from typing import Any
 
 import psycopg
 
+from crawler.article import bare_host
 from indexer.pg_schema import TS_CONFIG
 from indexer.querylang import Days, Facet, Group, Node, Not, QueryError, Words, leaves, parse
 
@@ -176,8 +177,7 @@ def _facet_sql(node: Facet) -> tuple[str, list[Any]]:
         return "(%s = ANY(d.chains))", [value.lower()]
     if node.name == "country":
         return "(%s = ANY(d.countries))", [value.upper()]
-    host = value.lower()
-    return "(d.site = %s)", [host[4:] if host.startswith("www.") else host]
+    return "(d.site = %s)", [bare_host(value)]
 
 
 def _positive(node: Node) -> Node | None:

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from crawler.article import bare_host, site_of
 from crawler.settings import CrawlSettings
 from indexer.target import index_target
 
@@ -50,7 +51,7 @@ class SiteConfig:
     def site_hosts(self) -> list[str]:
         """The hosts this site covers (`hosts`, or those of its URLs), without `www.`."""
         hosts = self.hosts or [urlsplit(u).hostname or "" for u in self.start_urls()]
-        return list(dict.fromkeys(_bare_host(h) for h in hosts if h))
+        return list(dict.fromkeys(bare_host(h) for h in hosts if h))
 
     def crawl_settings(self, base: CrawlSettings) -> CrawlSettings:
         """`base` with this site's own limits applied; `base` itself is left untouched."""
@@ -233,11 +234,11 @@ def _parse_site(number: int, table: dict[str, Any]) -> SiteConfig:
         if not prefix.startswith("/"):
             raise ConfigError(f"{label}: path_prefixes: {prefix!r} must start with /")
     if lists["hosts"]:
-        hosts = {_bare_host(h.lower()) for h in lists["hosts"]}
+        hosts = {bare_host(h) for h in lists["hosts"]}
         for url in urls:
-            if _bare_host(urlsplit(url).hostname or "") not in hosts:
+            if site_of(url) not in hosts:
                 raise ConfigError(f"{label}: {url} is not on one of its hosts ({', '.join(hosts)})")
-        seeded = {_bare_host(urlsplit(u).hostname or "") for u in urls}
+        seeded = {site_of(u) for u in urls}
         for host in sorted(hosts - seeded):
             raise ConfigError(
                 f"{label}: host {host} has no seed, feed or sitemap (the crawl only follows "
@@ -255,15 +256,10 @@ def _parse_site(number: int, table: dict[str, Any]) -> SiteConfig:
         limits[key] = kind(value)
     name = table.get("name")
     if name is None:
-        name = _bare_host(urlsplit(urls[0]).hostname or "")
+        name = site_of(urls[0])
     if not isinstance(name, str) or not name.strip():
         raise ConfigError(f"{label}: name: expected a non-empty string, got {name!r}")
     return SiteConfig(name=name.strip(), **lists, **limits)
-
-
-def _bare_host(host: str) -> str:
-    host = host.lower()
-    return host[4:] if host.startswith("www.") else host
 
 
 def _unknown_keys(values: dict[str, Any]) -> list[str]:

@@ -18,8 +18,8 @@ from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
+from crawler.article import site_of
 from crawler.fetch import utc_now
 from indexer.health import record_runs
 from indexer.target import is_postgres_url
@@ -90,7 +90,7 @@ def plan_sites(config: Config, known_seeds: list[str]) -> list[SiteConfig]:
     covered = {host for site in sites for host in site.site_hosts()}
     by_host: dict[str, list[str]] = {}
     for seed in [*known_seeds, *config.seeds]:
-        host = _bare_host(seed)
+        host = site_of(seed)
         if host and host not in covered:
             by_host.setdefault(host, [])
             if seed not in by_host[host]:
@@ -102,16 +102,11 @@ def plan_sites(config: Config, known_seeds: list[str]) -> list[SiteConfig]:
 def site_name_for(seeds: list[str], config: Config) -> tuple[str, list[str]]:
     """The site name and hosts under which an ad-hoc `innosearch crawl` is recorded: the
     configured site covering its first seed, else that seed's host."""
-    host = _bare_host(seeds[0]) if seeds else ""
+    host = site_of(seeds[0]) if seeds else ""
     for site in config.sites:
         if host in site.site_hosts():
             return site.name, site.site_hosts()
-    return host, sorted({_bare_host(s) for s in seeds})
-
-
-def _bare_host(url: str) -> str:
-    host = (urlsplit(url).hostname or "").lower()
-    return host[4:] if host.startswith("www.") else host
+    return host, sorted({site_of(s) for s in seeds})
 
 
 # ---- the run -------------------------------------------------------------------------------------

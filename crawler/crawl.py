@@ -58,9 +58,12 @@ from crawler.store import CrawlStore, FrontierItem, FrontierKind, PageState, Run
 from crawler.urls import Scope, host_key, looks_like_binary, normalize_seeds, normalize_url
 
 __all__ = [
+    "CrawlLoop",
     "CrawlProgress",
     "CrawlSummary",
+    "FetchedPage",
     "PageInfo",
+    "PageRequest",
     "crawl",
     "page_article",
     "read_page",
@@ -271,7 +274,7 @@ def crawl(
     own_fetcher = fetcher is None
     active = fetcher if fetcher is not None else Fetcher(settings)
     try:
-        _Crawl(store, settings, active, scope, run, summary, progress).run(normalized)
+        CrawlLoop(store, settings, active, scope, run, summary, progress).run(normalized)
     finally:
         if own_fetcher:
             active.close()
@@ -281,7 +284,7 @@ def crawl(
 
 
 @dataclass
-class _Request:
+class PageRequest:
     """One frontier URL handed to a worker, with what the store knew about it."""
 
     item: FrontierItem
@@ -291,7 +294,7 @@ class _Request:
 
 
 @dataclass
-class _Fetched:
+class FetchedPage:
     """What a worker brings back: the response and the CPU work done on it off the main thread.
 
     ``article``, ``page`` and ``verdict`` are only filled for a changed HTML page (digest
@@ -299,7 +302,7 @@ class _Fetched:
     was requested.
     """
 
-    request: _Request
+    request: PageRequest
     result: FetchResult | None = None
     disallowed: bool = False
     digest: str = ""
@@ -309,8 +312,15 @@ class _Fetched:
     extracted: bool = False
 
 
-class _Crawl:
-    """The state of one crawl call; `crawl` is its only user."""
+class CrawlLoop:
+    """The state of one crawl call, and its per-URL steps.
+
+    `crawl` drives it over the SQLite frontier. The distributed worker (`crawler.worker`)
+    drives the same steps one URL at a time, `request` -> `work` -> `finish`, and overrides the
+    hooks where a shared frontier differs: `enqueue` (a discovered URL), `fetched_via` (a
+    redirect's final URL), `report` (one URL's outcome) and `queue_sitemaps` (a robots.txt's
+    Sitemap lines).
+    """
 
     def __init__(
         self,
@@ -376,7 +386,7 @@ class _Crawl:
         self._queue_revalidation()
         workers = max(1, self.settings.workers)
         pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="innosearch-crawl")
-        inflight: dict[Future[_Fetched], _Request] = {}
+        inflight: dict[Future[FetchedPage], PageRequest] = {}
         try:
             while True:
                 self._start(pool, inflight, workers)
@@ -385,7 +395,7 @@ class _Crawl:
                 done, _ = wait(inflight, return_when=FIRST_COMPLETED)
                 for future in done:
                     inflight.pop(future)
-                    self._finish(future.result())
+                    self.finish(future.result())
         finally:
             # On an interrupt, requests in flight finish (each within its deadline) but are
             # not recorded: the resumed run asks for them again.
@@ -413,7 +423,10 @@ class _Crawl:
             self.store.enqueue_revalidation(chosen, depth=self.settings.max_depth)
 
     def _start(
-        self, pool: ThreadPoolExecutor, inflight: dict[Future[_Fetched], _Request], workers: int
+        self,
+        pool: ThreadPoolExecutor,
+        inflight: dict[Future[FetchedPage], PageRequest],
+        workers: int,
     ) -> None:
         """Hands queued URLs to free workers: one per host, readiest hosts first.
 
@@ -447,14 +460,14 @@ class _Crawl:
             linked_page = item.kind == "page" and not item.revalidate
             if linked_page and revisit is not None and revalidating < min(linking, share):
                 item = revisit
-            request = self._request(item)
-            inflight[pool.submit(self._work, request)] = request
+            request = self.request(item)
+            inflight[pool.submit(self.work, request)] = request
             if item.kind == "page":
                 budget -= 1
                 revalidating += item.revalidate
                 linking += not item.revalidate
 
-    def _request(self, item: FrontierItem) -> _Request:
+    def request(self, item: FrontierItem) -> PageRequest:
         previous = self.store.page_state(item.url)
         # Conditional only when the stored body can stand in for the page: links are re-read
         # from it after a 304.
@@ -463,18 +476,18 @@ class _Crawl:
             and previous.content_hash is not None
             and self.store.has_raw(item.url)
         )
-        return _Request(
+        return PageRequest(
             item=item,
             previous=previous,
             etag=previous.etag if conditional and previous else None,
             last_modified=previous.last_modified if conditional and previous else None,
         )
 
-    def _work(self, request: _Request) -> _Fetched:
+    def work(self, request: PageRequest) -> FetchedPage:
         """A worker's share: robots.txt, the fetch, and extraction of a changed HTML page."""
         item = request.item
         if not self._allowed(item.url):
-            return _Fetched(request, disallowed=True)
+            return FetchedPage(request, disallowed=True)
         result = self.fetcher.fetch(
             item.url,
             etag=request.etag,
@@ -482,7 +495,7 @@ class _Crawl:
             accept=_accepted(item),
             may_follow=self._may_follow,
         )
-        fetched = _Fetched(request, result=result)
+        fetched = FetchedPage(request, result=result)
         if result.error is None and 200 <= result.status < 300:
             fetched.digest = _content_hash(result.body)
             previous = request.previous
@@ -496,13 +509,13 @@ class _Crawl:
                 fetched.extracted = True
         return fetched
 
-    def _finish(self, fetched: _Fetched) -> None:
+    def finish(self, fetched: FetchedPage) -> None:
         url = fetched.request.item.url
         if fetched.disallowed or fetched.result is None:
             with self.store.transaction():
                 self.store.mark(url, "failed", "skipped: disallowed by robots.txt")
             self.summary.disallowed += 1
-            self._report(url, 0, "disallowed")
+            self.report(url, 0, "disallowed")
             return
         with self.store.transaction():
             outcome = self._record(fetched)
@@ -510,9 +523,9 @@ class _Crawl:
             self.summary.revalidated += 1
             self.summary.revalidated_unchanged += outcome in _UNCHANGED
             self.summary.revalidated_gone += outcome == "gone"
-        self._report(url, fetched.result.status, outcome)
+        self.report(url, fetched.result.status, outcome)
 
-    def _report(self, url: str, status: int, outcome: str) -> None:
+    def report(self, url: str, status: int, outcome: str) -> None:
         if self.progress is None:
             return
         counts = self.store.frontier_counts()
@@ -534,7 +547,7 @@ class _Crawl:
 
     # -- one response -------------------------------------------------------------------------
 
-    def _record(self, fetched: _Fetched) -> str:
+    def _record(self, fetched: FetchedPage) -> str:
         """Everything one response changes, inside the caller's transaction; returns the outcome."""
         item, previous = fetched.request.item, fetched.request.previous
         result = fetched.result
@@ -571,7 +584,7 @@ class _Crawl:
 
         final_url = normalize_url(result.final_url) or url
         if final_url != url:
-            self._fetched_via(final_url, item)
+            self.fetched_via(final_url, item)
 
         if result.not_modified and previous is not None:
             summary.not_modified += 1
@@ -713,7 +726,7 @@ class _Crawl:
         doc_url = article.canonical_url or article.url
         state.article_id = article.id
         if doc_url != article.url and doc_url in self.scope:
-            self._enqueue(doc_url, depth=item.depth)
+            self.enqueue(doc_url, depth=item.depth)
         written = store_article(
             self.store, article, fetched_at=result.fetched_at, http_status=result.status
         )
@@ -747,7 +760,7 @@ class _Crawl:
         for feed in page.feeds:
             url = normalize_url(feed)
             if url is not None and url in self.scope:
-                self._enqueue(url, depth=item.depth + 1, kind="sitemap")
+                self.enqueue(url, depth=item.depth + 1, kind="sitemap")
 
     def _discover_sitemap(self, item: FrontierItem, base: str, body: bytes) -> None:
         """A sitemap, sitemap index or feed: feeds go to feedparser, sitemaps to our parser."""
@@ -763,7 +776,7 @@ class _Crawl:
             url = normalize_url(child.loc)
             # Index nesting is one level in the protocol; depth keeps a loop of indexes finite.
             if url is not None and self.scope.covers_host(url) and item.depth < 2:
-                self._enqueue(url, depth=item.depth + 1, kind="sitemap")
+                self.enqueue(url, depth=item.depth + 1, kind="sitemap")
         if item.depth + 1 > self.settings.max_depth:
             return
         for entry in sitemap.urls:
@@ -773,17 +786,17 @@ class _Crawl:
         url = normalize_url(link) if link else None
         if url is None or url not in self.scope or looks_like_binary(url):
             return
-        self._enqueue(url, depth=depth, lastmod=lastmod)
+        self.enqueue(url, depth=depth, lastmod=lastmod)
 
     # -- the frontier (overridden by the distributed worker, crawler.worker) ------------------
 
-    def _enqueue(
+    def enqueue(
         self, url: str, *, depth: int, kind: FrontierKind = "page", lastmod: str | None = None
     ) -> None:
         """Queues a normalised, in-scope URL (the frontier skips one it has seen)."""
         self.store.enqueue(url, depth=depth, host=host_key(url), kind=kind, lastmod=lastmod)
 
-    def _fetched_via(self, final_url: str, item: FrontierItem) -> None:
+    def fetched_via(self, final_url: str, item: FrontierItem) -> None:
         """A redirect target fetched on behalf of ``item``: recorded so it is not queued again."""
         self.store.enqueue(final_url, depth=item.depth, host=host_key(final_url), kind=item.kind)
         self.store.mark(final_url, "done", f"fetched via {item.url}")

@@ -3,12 +3,12 @@ extracts, keeps the raw page locally and hands articles to the index.
 
 ``innosearch worker --queue redis://... --index TARGET [--data DIR] [--burst]`` runs
 `run_worker`; any number of them may run on any number of machines. A worker does for one URL
-exactly what the single-process crawl does (`crawler.crawl`): it drives the same `_Crawl`
+exactly what the single-process crawl does (`crawler.crawl`): it drives the same `CrawlLoop`
 methods (robots.txt, fetch, extraction, the record in the crawl store), with three things
 swapped for their shared versions:
 
 - the frontier: discovered links go to `crawler.frontier.Frontier` instead of the local
-  SQLite frontier (the subclass overrides `_enqueue` and `_fetched_via`);
+  SQLite frontier (the subclass overrides `enqueue` and `fetched_via`);
 - politeness: the `Fetcher` gets a `SharedThrottle`, so every request (robots.txt, redirect
   hops and retries included) claims the host's next allowed time in Redis first;
 - robots.txt: a `SharedRobotsCache`, fetched by one worker and read by all.
@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from crawler.article import Article
-from crawler.crawl import CrawlSummary, _Crawl
+from crawler.crawl import CrawlLoop, CrawlSummary
 from crawler.fetch import Fetcher, utc_now
 from crawler.frontier import (
     DEFAULT_PREFIX,
@@ -203,7 +203,7 @@ def run_worker(
     return summary
 
 
-class _WorkerCrawl(_Crawl):
+class _WorkerCrawl(CrawlLoop):
     """The single-process crawl's per-URL work, with the frontier, throttle and robots.txt
     cache shared through Redis (see the module docstring)."""
 
@@ -219,7 +219,7 @@ class _WorkerCrawl(_Crawl):
         super().__init__(store, settings, fetcher, frontier.scope(), run, summary, None)
         self.frontier = frontier
         self.robots = SharedRobotsCache(
-            fetcher, settings.user_agent, frontier, on_fetched=self._queue_sitemaps
+            fetcher, settings.user_agent, frontier, on_fetched=self.queue_sitemaps
         )
         self._discovered: list[Entry] = []
         self._outcome = ""
@@ -239,8 +239,8 @@ class _WorkerCrawl(_Crawl):
         self._discovered = []
         self._outcome = ""
         moved = self.summary.articles_moved
-        fetched = self._work(self._request(item))
-        self._finish(fetched)  # records in the local store; the outcome arrives in _report
+        fetched = self.work(self.request(item))
+        self.finish(fetched)  # records in the local store; the outcome arrives in _report
         if self._discovered:
             self.frontier.push(self._discovered)
         result, previous = fetched.result, fetched.request.previous
@@ -263,23 +263,23 @@ class _WorkerCrawl(_Crawl):
             return items  # another worker already sent the canonical page's version
         return [*items, (article, result.fetched_at, result.status, False)]
 
-    # -- the hooks of _Crawl ------------------------------------------------------------------
+    # -- the hooks of CrawlLoop ------------------------------------------------------------------
 
-    def _enqueue(
+    def enqueue(
         self, url: str, *, depth: int, kind: FrontierKind = "page", lastmod: str | None = None
     ) -> None:
         self._discovered.append(entry_for(url, depth, kind, lastmod))
 
-    def _fetched_via(self, final_url: str, item: FrontierItem) -> None:
+    def fetched_via(self, final_url: str, item: FrontierItem) -> None:
         self.frontier.mark_seen(final_url)
 
-    def _report(self, url: str, status: int, outcome: str) -> None:
+    def report(self, url: str, status: int, outcome: str) -> None:
         self._outcome = outcome
         counts = {"fetched": 1 if status else 0, "articles": int(outcome.startswith("article-"))}
         counts["disallowed"] = int(outcome == "disallowed")
         self.frontier.count(**counts)
 
-    def _queue_sitemaps(self, policy: RobotsPolicy) -> None:
+    def queue_sitemaps(self, policy: RobotsPolicy) -> None:
         """The Sitemap lines of a robots.txt this worker fetched, queued once for the crawl."""
         entries = []
         for line in policy.sitemaps:

@@ -106,7 +106,8 @@ class CrawlSummary:
     documents replaced by their page's new URL. ``revalidated`` counts known articles asked for
     although no link led to them (part of ``pages_fetched``): ``revalidated_unchanged`` of them
     were as stored (a 304, or the same article), ``revalidated_gone`` answered 404 or 410 (part
-    of ``articles_gone``)."""
+    of ``articles_gone``). ``extraction_errors`` counts pages the extractor failed on (logged
+    with the URL; `innosearch why URL` shows the error): a bug to report, not a bad page."""
 
     pages_fetched: int = 0
     not_modified: int = 0
@@ -119,6 +120,7 @@ class CrawlSummary:
     revalidated_unchanged: int = 0
     revalidated_gone: int = 0
     errors: int = 0
+    extraction_errors: int = 0
     disallowed: int = 0
     seconds: float = 0.0
     resumed: bool = False
@@ -196,6 +198,8 @@ def page_article(
     page = read_page(doc, page_url)
     noindex = page.noindex or "noindex" in headers.get("x-robots-tag", "").lower()
     extraction = extract_page(doc, url=page_url)
+    if extraction.error is not None:
+        return None, page, Verdict(False, f"extraction failed: {extraction.error}")
     verdict = classify(extraction, page_url, noindex=noindex)
     if not verdict.article:
         return None, page, verdict
@@ -635,6 +639,8 @@ class CrawlLoop:
         outcome = "page"
         if fetched.verdict is not None:
             state.note = fetched.verdict.reason
+            if fetched.verdict.reason.startswith("extraction failed"):
+                summary.extraction_errors += 1
         content_type = result.headers.get("content-type", "")
         if not fetched.extracted:
             if previous is not None and previous.content_hash == fetched.digest:

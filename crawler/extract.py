@@ -19,6 +19,7 @@ How the body is found, in order:
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -64,6 +65,8 @@ _HEADING_TAGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 _LONGEST_LABEL = max(len(label) for label in AD_LABELS)
 _DEFAULT_OPTIONS = ExtractOptions()
 
+log = logging.getLogger(__name__)
+
 
 @dataclass
 class Extraction:
@@ -75,6 +78,9 @@ class Extraction:
     main: list[Any] = field(default_factory=list)  # lxml elements, after cleaning
     meta: dict[str, str] = field(default_factory=dict)
     structured: dict[str, Any] = field(default_factory=dict)
+    # An internal error the extractor survived ("ValueError: ..."): the page gets an empty
+    # article, and the error is logged with the URL and counted by the crawl, never hidden.
+    error: str | None = None
 
 
 def extract(
@@ -102,8 +108,10 @@ def extract_page(
     place, so read it before, not after."""
     try:
         return _extract(html, url, content_type, options or _DEFAULT_OPTIONS)
-    except Exception:  # a broken page must not stop a crawl
-        return Extraction(Article(url=url or "", extraction_method="none"))
+    except Exception as e:  # a broken page must not stop a crawl, nor pass unnoticed
+        log.warning("extraction failed on %s", url or "a page without URL", exc_info=True)
+        error = f"{type(e).__name__}: {e}"[:300]
+        return Extraction(Article(url=url or "", extraction_method="none"), error=error)
 
 
 def _extract(

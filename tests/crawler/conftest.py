@@ -20,6 +20,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+from crawler.article import Article
+from crawler.extract import extract_page
 from crawler.settings import CrawlSettings
 
 # -- the pages ---------------------------------------------------------------------------------
@@ -370,3 +372,12 @@ def settings() -> CrawlSettings:
         retries=2,
         allow_local=True,
     )
+
+
+def extract_cleanly(page: object, url: str = "") -> Article:
+    """`extract`, failing the test when the extractor survived an internal error: it never
+    raises (a broken page must not stop a crawl), so a test that only checks for no exception
+    would pass with every extraction failing."""
+    extraction = extract_page(page, url=url)  # type: ignore[arg-type]
+    assert extraction.error is None, extraction.error
+    return extraction.article

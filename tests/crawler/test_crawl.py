@@ -376,3 +376,34 @@ def test_a_lone_surrogate_in_a_page_does_not_stop_the_crawl(
     for stored in articles.values():
         stored.article.title.encode("utf-8")
         stored.article.text.encode("utf-8")
+
+
+def test_an_extractor_failure_is_counted_logged_and_explained(
+    news_site: Site,
+    settings: CrawlSettings,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A bug in the extractor on one page (injected here) does not stop the crawl, and is not
+    hidden either: logged with the URL, counted in the summary, and kept as the page's note."""
+    import crawler.extract
+
+    real = crawler.extract._extract
+
+    def failing_on_gamma(html: object, url: str, *args: object) -> object:
+        if "/news/gamma" in url:
+            raise ValueError("injected failure")
+        return real(html, url, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(crawler.extract, "_extract", failing_on_gamma)
+    summary, _articles = _crawl(news_site, tmp_path, settings)
+    assert summary.extraction_errors == 1
+    assert summary.articles_new == 4  # the other articles are kept
+    assert any(
+        "extraction failed on" in r.getMessage() and "gamma" in r.getMessage()
+        for r in caplog.records
+    )
+    with CrawlStore(tmp_path) as store:
+        note = store.page_state(news_site.url("/news/gamma")).note  # type: ignore[union-attr]
+    assert note == "extraction failed: ValueError: injected failure"

@@ -10,8 +10,9 @@ from urllib.parse import parse_qsl, urlsplit
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from crawler.extract import extract
 from crawler.urls import normalize_url
+
+from .conftest import extract_cleanly
 
 url_parts = st.lists(
     st.sampled_from(
@@ -119,7 +120,7 @@ html_text = st.one_of(
     )
 )
 def test_extract_never_raises_on_generated_pages(page: str | bytes) -> None:
-    article = extract(page, url="https://news.example.com/2021/10/story.html")
+    article = extract_cleanly(page, url="https://news.example.com/2021/10/story.html")
     assert isinstance(article.text, str) and isinstance(article.title, str)
     if article.published:
         assert "1995-01-01" <= article.published <= time.strftime("%Y-%m-%d")
@@ -136,7 +137,7 @@ def test_extract_survives_deep_huge_and_misdeclared_pages() -> None:
     }
     for name, page in cases.items():
         started = time.monotonic()
-        article = extract(page, url="https://x.example/a")
+        article = extract_cleanly(page, url="https://x.example/a")
         assert isinstance(article.text, str), name
         assert time.monotonic() - started < 10, name
 
@@ -146,10 +147,10 @@ def test_extracting_the_same_hostile_pages_again_does_not_grow_memory() -> None:
     binary pages leave the process's peak memory where it was, give or take 50 MB."""
     pages = ["<div>" * 3000 + "<p>text</p>", "<p>word </p>" * 2000, bytes(range(256)) * 100]
     for page in pages:
-        extract(page, url="https://x.example/a")
+        extract_cleanly(page, url="https://x.example/a")
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     for _ in range(150):
         for page in pages:
-            extract(page, url="https://x.example/a")
+            extract_cleanly(page, url="https://x.example/a")
     grown_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before
     assert grown_kib < 50 * 1024

@@ -19,6 +19,8 @@ from urllib.parse import urlsplit
 from crawler.article import bare_host, site_of
 from crawler.settings import CrawlSettings
 from indexer.target import index_target
+from web.limits import DEFAULTS as LIMIT_DEFAULTS
+from web.ratelimit import DEFAULTS as RATE_DEFAULTS
 
 CONFIG_FILE = "innosearch.toml"
 LOG_FORMATS = ("auto", "json", "text")
@@ -77,13 +79,14 @@ class Config:
     seeds: list[str] = field(default_factory=list)
     stats_token: str = ""
     log_format: str = "auto"
-    rate_limit_per_second: float = 20.0
-    rate_limit_burst: int = 60
+    # The web app's limits: their defaults are the app's own (web/limits.py, web/ratelimit.py).
+    rate_limit_per_second: float = RATE_DEFAULTS["RATE_LIMIT_PER_SECOND"]
+    rate_limit_burst: int = RATE_DEFAULTS["RATE_LIMIT_BURST"]
     trusted_proxy: str = ""
-    max_query_string: int = 16 * 1024
-    max_content_length: int = 64 * 1024
-    connection_limit: int = 1000
-    idle_timeout: int = 30
+    max_query_string: int = LIMIT_DEFAULTS["MAX_QUERY_STRING"]
+    max_content_length: int = LIMIT_DEFAULTS["MAX_CONTENT_LENGTH"]
+    connection_limit: int = LIMIT_DEFAULTS["CONNECTION_LIMIT"]
+    idle_timeout: int = LIMIT_DEFAULTS["IDLE_TIMEOUT"]
     # Not settings: the `[[sites]]` tables, and the file the configuration came from (if any).
     sites: list[SiteConfig] = field(default_factory=list)
     source: Path | None = None

@@ -23,7 +23,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from lxml import html as lxml_html
@@ -173,41 +173,28 @@ def _written_dates(text: str, *, day_first: bool = True) -> Iterator[tuple[int, 
     yield from found
 
 
+# Each written form of a date and how its groups make one (``None``: not a real date).
+_DateReader = Callable[[re.Match[str], bool], dt.date | None]
+_WRITTEN_FORMS: tuple[tuple[re.Pattern[str], _DateReader], ...] = (
+    (_ISO, lambda m, _: _valid(int(m[1]), int(m[2]), int(m[3]))),
+    (_CJK, lambda m, _: _valid(int(m[1]), int(m[2]), int(m[3]))),
+    (_JALALI, lambda m, _: _from_jalali(int(m[3]), JALALI_MONTHS[m[2]], int(m[1]))),
+    (_D_MONTH_Y, lambda m, _: _valid(int(m[3]), MONTHS[m[2].lower()], int(m[1]))),
+    (_MONTH_D_Y, lambda m, _: _valid(int(m[3]), MONTHS[m[1].lower()], int(m[2]))),
+    (_Y_MONTH_D, lambda m, _: _valid(int(m[1]), MONTHS[m[2].lower()], int(m[3]))),
+    (_DMY, lambda m, day_first: _numeric(m[1], m[3], m[4], day_first=day_first)),
+)
+
+
 def _segment_dates(
     text: str, *, day_first: bool = True, short: bool = True
 ) -> list[tuple[int, dt.date]]:
     found: list[tuple[int, dt.date]] = []
-    for match in _ISO.finditer(text):
-        date = _valid(int(match.group(1)), int(match.group(2)), int(match.group(3)))
-        if date:
-            found.append((match.start(), date))
-    for match in _CJK.finditer(text):
-        date = _valid(int(match.group(1)), int(match.group(2)), int(match.group(3)))
-        if date:
-            found.append((match.start(), date))
-    for match in _JALALI.finditer(text):
-        date = _from_jalali(int(match.group(3)), JALALI_MONTHS[match.group(2)], int(match.group(1)))
-        if date:
-            found.append((match.start(), date))
-    for match in _D_MONTH_Y.finditer(text):
-        month = MONTHS[match.group(2).lower()]
-        date = _valid(int(match.group(3)), month, int(match.group(1)))
-        if date:
-            found.append((match.start(), date))
-    for match in _MONTH_D_Y.finditer(text):
-        month = MONTHS[match.group(1).lower()]
-        date = _valid(int(match.group(3)), month, int(match.group(2)))
-        if date:
-            found.append((match.start(), date))
-    for match in _Y_MONTH_D.finditer(text):
-        month = MONTHS[match.group(2).lower()]
-        date = _valid(int(match.group(1)), month, int(match.group(3)))
-        if date:
-            found.append((match.start(), date))
-    for match in _DMY.finditer(text):
-        date = _numeric(match.group(1), match.group(3), match.group(4), day_first=day_first)
-        if date:
-            found.append((match.start(), date))
+    for pattern, read in _WRITTEN_FORMS:
+        for match in pattern.finditer(text):
+            date = read(match, day_first)
+            if date:
+                found.append((match.start(), date))
     if short:
         found.extend(_short_dates(text, day_first=day_first))
     found.sort(key=lambda item: item[0])

@@ -9,7 +9,6 @@ where it fails: CI must test both backends.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date
 
 import psycopg
 import pytest
@@ -17,9 +16,7 @@ import pytest
 from crawler.article import Article
 from indexer.pg_schema import SCHEMA_VERSION, WRITE_LOCK, current_version, migrate
 from indexer.postgres import PostgresIndex
-from indexer.querylang import QueryError
 from indexer.search import SearchRequest
-from indexer.target import is_postgres_url
 from indexer.write import IndexAccessError
 from tests.conftest import CLI
 from tests.pg_server import Server
@@ -58,149 +55,6 @@ def put(art: Article) -> tuple[Article, None, None, bool]:
 def gone(art: Article) -> tuple[Article, None, None, bool]:
     """A write item that deletes an article."""
     return art, None, None, True
-
-
-# ---- the same behaviours as tests/indexer/test_search.py ----------------------------------------
-
-
-def test_words_find_ranked_results_with_highlighted_snippets(index: PostgresIndex) -> None:
-    result = run(index, "semiconductor")
-    assert set(ids(result)) == {"chips-nanjing", "xss"}
-    assert result["total"] == 2
-    scores = [r["score"] for r in result["results"]]
-    assert scores == sorted(scores, reverse=True) and scores[0] > 0
-    assert "<mark>" in result["results"][0]["snippet"]
-    top = result["results"][0]
-    assert top["url"] and top["site"] and top["title"]
-    assert set(result) >= {"query", "total", "page", "per_page", "results", "facets"}
-    assert set(top) >= {"id", "url", "title", "published", "year", "chains", "countries"}
-    assert set(top) >= {"site", "score", "snippet", "also"}
-
-
-def test_scopes_filter_by_facet_and_site(index: PostgresIndex) -> None:
-    assert ids(run(index, "chain:nev country:de")) == ["ev-batteries"]
-    assert ids(run(index, "battery year:2022")) == ["ev-batteries"]
-    assert ids(run(index, "site:health.example.net")) == ["vaccine"]
-    assert set(ids(run(index, "date:2021 OR date:[2022-01 TO 2022-06]"))) == {
-        "chips-nanjing",
-        "ev-batteries",
-    }
-    assert "vaccine" not in ids(run(index, "NOT chain:biomedicine", per_page=50))
-
-
-def test_empty_query_browses_everything_newest_first(index: PostgresIndex) -> None:
-    result = run(index, "", per_page=50)
-    assert result["total"] == 7
-    dated = [r["published"] for r in result["results"] if r["published"]]
-    assert dated == sorted(dated, reverse=True)
-    assert result["results"][-1]["id"] == "nodate"  # undated last
-    undated = next(r for r in result["results"] if r["id"] == "nodate")
-    assert undated["year"] is None and undated["published"] is None
-    assert sum(result["facets"]["year"].values()) == 6
-    assert run(index, "*")["total"] == 7
-
-
-def test_enrichment_reaches_the_index(index: PostgresIndex) -> None:
-    hit = run(index, "title:nanjing")["results"][0]
-    assert hit["year"] == 2021
-    assert "integrated-circuits" in hit["chains"]
-    assert "CN" in hit["countries"]
-
-
-def test_facet_values_of_one_facet_are_ored_and_counted_without_own_selection(
-    index: PostgresIndex,
-) -> None:
-    everything = run(index, "")["facets"]
-    chains = everything["chain"]
-    assert {"integrated-circuits", "nev"} <= set(chains)
-    assert list(everything["year"]) == sorted(everything["year"], reverse=True)
-    one = run(index, "", filters={"chain": ["integrated-circuits"]})
-    assert one["total"] == chains["integrated-circuits"]
-    assert one["facets"]["chain"] == chains
-    both = run(index, "", filters={"chain": ["integrated-circuits", "nev"]}, per_page=50)
-    ic_ids = set(ids(run(index, "", filters={"chain": ["integrated-circuits"]}, per_page=50)))
-    nev_ids = set(ids(run(index, "", filters={"chain": ["nev"]}, per_page=50)))
-    assert set(ids(both)) == ic_ids | nev_ids
-
-
-def test_different_facets_are_anded(index: PostgresIndex) -> None:
-    result = run(index, "", filters={"chain": ["nev"], "country": ["DE"]})
-    assert ids(result) == ["ev-batteries"]
-    assert result["facets"]["year"] == {"2022": 1}
-    nev = run(index, "", filters={"chain": ["nev"]})
-    assert result["facets"]["country"] == nev["facets"]["country"]
-
-
-def test_facets_follow_the_query(index: PostgresIndex) -> None:
-    result = run(index, "semiconductor")
-    assert sum(result["facets"]["year"].values()) == 2
-    assert result["facets"]["chain"]["integrated-circuits"] == 2
-
-
-def test_country_and_year_filters_are_case_and_type_tolerant(index: PostgresIndex) -> None:
-    assert ids(run(index, "", filters={"country": ["de"]})) == ["ev-batteries"]
-    assert ids(run(index, "", filters={"year": ["2020"]})) == ["vaccine"]
-    assert run(index, "", filters={"year": ["1999"]})["total"] == 0
-    assert run(index, "", filters={"year": ["nineteen"]})["total"] == 0
-
-
-def test_date_range_and_sort_by_date(index: PostgresIndex) -> None:
-    result = run(index, "", date_from=date(2021, 1, 1), date_to=date(2022, 12, 31))
-    assert set(ids(result)) == {"chips-nanjing", "ev-batteries"}
-    by_date = run(index, "semiconductor", sort="date")
-    assert ids(by_date) == ["xss", "chips-nanjing"]
-
-
-def test_paging(index: PostgresIndex) -> None:
-    first = run(index, "", per_page=3, page=1)
-    second = run(index, "", per_page=3, page=2)
-    third = run(index, "", per_page=3, page=3)
-    assert len(first["results"]) == 3 and len(third["results"]) == 1
-    assert not set(ids(first)) & set(ids(second))
-    assert len(set(ids(first)) | set(ids(second)) | set(ids(third))) == 7
-    beyond = run(index, "", per_page=3, page=9)
-    assert beyond["results"] == [] and beyond["total"] == 7
-
-
-def test_snippets_escape_crawled_markup(index: PostgresIndex) -> None:
-    hit = next(r for r in run(index, "markup")["results"] if r["id"] == "xss")
-    assert "<img" not in hit["snippet"] and "&gt;" in hit["snippet"]
-    assert hit["snippet"].replace("<mark>", "").replace("</mark>", "").count("<") == 0
-    browsed = next(r for r in run(index, "", per_page=50)["results"] if r["id"] == "xss")
-    assert "<img" not in browsed["snippet"] and "&lt;img" in browsed["snippet"]
-
-
-def test_timeline_counts_stories_per_period(index: PostgresIndex) -> None:
-    result = run(index, "", timeline=True, interval="year")
-    timeline = result["timeline"]
-    assert timeline["interval"] == "year" and timeline["undated"] == 1
-    assert {"period": "2021", "count": 1} in timeline["counts"]
-    assert sum(c["count"] for c in timeline["counts"]) == 6
-
-
-@pytest.mark.parametrize(
-    "kwargs",
-    [
-        {"sort": "random"},
-        {"page": 0},
-        {"per_page": 1000},
-        {"filters": {"colour": ["red"]}},
-        {"date_from": date(2022, 1, 1), "date_to": date(2021, 1, 1)},
-    ],
-)
-def test_bad_parameters_are_refused(index: PostgresIndex, kwargs: dict) -> None:
-    with pytest.raises(QueryError):
-        run(index, "chips", **kwargs)
-
-
-def test_get_document_and_counts(index: PostgresIndex) -> None:
-    doc = index.get_document("vaccine")
-    assert doc is not None
-    assert doc["title"].startswith("Biotech") and "mRNA" in doc["text"]
-    assert doc["year"] == 2020 and doc["countries"] == ["GB"] and doc["chains"]
-    assert index.get_document("nope") is None
-    assert index.doc_count() == 7
-    assert is_postgres_url("postgresql://h/db") and not is_postgres_url("index")
 
 
 # ---- writing -------------------------------------------------------------------------------------

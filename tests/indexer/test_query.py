@@ -4,7 +4,6 @@ Whoosh does (listed in `indexer.querylang`), the test says so and checks the cle
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,15 +12,6 @@ from indexer import QueryError, SearchRequest
 from indexer.backend import WhooshIndex
 from indexer.query import parse_query
 from indexer.schema import make_schema
-
-
-@pytest.fixture(params=["whoosh", "postgres"])
-def backend(request: pytest.FixtureRequest, built_index: Path) -> Any:
-    if request.param == "postgres":
-        return request.getfixturevalue("pg_built_index")
-    index = WhooshIndex(built_index)
-    request.addfinalizer(index.close)
-    return index
 
 
 def found(backend: Any, q: str, **kwargs: Any) -> set[str]:

@@ -9,26 +9,13 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from innosearch.sample_site import serve
-from tests.redis_server import RedisMissing, running
 
 INNOSEARCH = [sys.executable, "-m", "innosearch.cli"]
-
-
-@pytest.fixture(scope="module")
-def redis_url() -> Iterator[str]:
-    try:
-        with running() as url:
-            yield url
-    except RedisMissing as e:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"CI must test the Redis frontier: {e}")
-        pytest.skip(str(e))
 
 
 @pytest.mark.parametrize("backend", ["whoosh", "postgres"])

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -292,23 +291,12 @@ def test_ad_slot_labels_are_not_paragraphs() -> None:
     assert "Advertisement" not in text and "Anzeige" not in text
 
 
-# --- the shared benchmark (skipped when the data folder is not next to the repo) -----------------
+# --- the shared benchmark (the `shared` fixture: skipped without the data, failed on CI) ---------
 
 
-def shared_dir() -> Path:
-    return Path(os.environ.get("INNOSEARCH_SHARED") or REPO.parent / "shared")
-
-
-def _need_shared(*parts: str) -> Path:
-    path = shared_dir().joinpath(*parts)
-    if not path.exists():
-        pytest.skip(f"shared data not found at {path} (set INNOSEARCH_SHARED)")
-    return path
-
-
-def test_text_f1_on_the_article_extraction_benchmark(tmp_path: Path) -> None:
-    folder = _need_shared("data", "extraction", "aeb")
-    evaluate = _need_shared("tools", "evaluate.py")
+def test_text_f1_on_the_article_extraction_benchmark(tmp_path: Path, shared: Path) -> None:
+    folder = shared / "data" / "extraction" / "aeb"
+    evaluate = shared / "tools" / "evaluate.py"
     gold = json.loads((folder / "ground-truth.json").read_text(encoding="utf-8"))
     with (tmp_path / "pred.jsonl").open("w", encoding="utf-8") as out:
         for key, record in gold.items():

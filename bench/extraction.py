@@ -36,9 +36,9 @@ from urllib.parse import urlsplit
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from crawler.dates import published_with_source  # noqa: E402
-from crawler.encoding import decode_html  # noqa: E402
 from crawler.extract import extract  # noqa: E402
+from crawler.extract.dates import published_with_source  # noqa: E402
+from crawler.extract.encoding import decode_html  # noqa: E402
 
 SITE_KINDS = Path(__file__).with_name("site_kinds.toml")
 

@@ -39,8 +39,8 @@ from typing import Any
 from urllib.parse import urljoin
 
 from crawler.article import Article, article_id, site_of
-from crawler.classify import Verdict, classify
 from crawler.extract import extract_page, parse_html
+from crawler.extract.classify import Verdict, classify
 from crawler.feeds import looks_like_feed, parse_feed
 from crawler.fetch import (
     CRAWL_TYPES,
@@ -185,7 +185,8 @@ def page_article(
     body: bytes, page_url: str, headers: dict[str, str]
 ) -> tuple[Article | None, PageInfo, Verdict]:
     """The article an HTML page holds (None for a listing, a short or a noindex page), the
-    page's own information (links, feeds) and the verdict with its reason (`crawler.classify`).
+    page's own information (links, feeds) and the verdict with its reason
+    (`crawler.extract.classify`).
     Pure: no store, no network, so re-extraction from the WARC archive reaches the same
     decision as the crawl did. The page is parsed once: links are read from the document
     before the extractor cleans it.

@@ -91,7 +91,7 @@ CREATE TABLE IF NOT EXISTS pages (
     content_type TEXT,
     fetched_at TEXT NOT NULL,
     article_id TEXT,                  -- the article this page produced, if any
-    note TEXT                         -- why the page is or is not an article (crawler.classify)
+    note TEXT                         -- why the page is or is not an article (extract.classify)
 );
 CREATE INDEX IF NOT EXISTS pages_site ON pages (site);
 CREATE TABLE IF NOT EXISTS raw (

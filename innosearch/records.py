@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from crawler.article import Article
-from crawler.encoding import without_surrogates
+from crawler.extract.encoding import without_surrogates
 
 log = logging.getLogger(__name__)
 

@@ -1,4 +1,5 @@
-"""Article or not (crawler.classify), as a crawl decides it, and the reason a maintainer reads."""
+"""Article or not (crawler.extract.classify), as a crawl decides it, and the reason a
+maintainer reads."""
 
 from __future__ import annotations
 
@@ -10,9 +11,9 @@ import lxml.html
 import pytest
 
 from crawler.article import Article
-from crawler.classify import article_signals, classify
 from crawler.crawl import crawl, page_article
 from crawler.extract import Extraction, extract_page
+from crawler.extract.classify import article_signals, classify
 from crawler.settings import CrawlSettings
 from crawler.store import CrawlStore
 from innosearch.sample_site import NewsSite, load_articles

@@ -387,16 +387,16 @@ def test_an_extractor_failure_is_counted_logged_and_explained(
 ) -> None:
     """A bug in the extractor on one page (injected here) does not stop the crawl, and is not
     hidden either: logged with the URL, counted in the summary, and kept as the page's note."""
-    import crawler.extract
+    import crawler.extract.page
 
-    real = crawler.extract._extract
+    real = crawler.extract.page._extract
 
     def failing_on_gamma(html: object, url: str, *args: object) -> object:
         if "/news/gamma" in url:
             raise ValueError("injected failure")
         return real(html, url, *args)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(crawler.extract, "_extract", failing_on_gamma)
+    monkeypatch.setattr(crawler.extract.page, "_extract", failing_on_gamma)
     summary, _articles = _crawl(news_site, tmp_path, settings)
     assert summary.extraction_errors == 1
     assert summary.articles_new == 4  # the other articles are kept

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from crawler.dates import find_published, parse_date
 from crawler.extract import extract
+from crawler.extract.dates import find_published, parse_date
 
 FIXTURES = Path(__file__).parent / "fixtures"
 REPO = Path(__file__).resolve().parents[2]

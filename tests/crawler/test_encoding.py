@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import codecs
 
-from crawler.encoding import decode_html, normalize_charset
 from crawler.extract import extract
+from crawler.extract.encoding import decode_html, normalize_charset
 
 # "Nanjing Innovation Week: Zhu Rongji ..." - 镕 is in GBK but not in GB2312, as on real pages
 # that are labelled gb2312 and written with a GBK editor.

@@ -31,9 +31,9 @@ from lxml import html as lxml_html
 from lxml.etree import ParserError
 
 from crawler.article import Article
-from crawler.dates import find_published, jsonld_objects
-from crawler.encoding import decode_html, for_lxml
-from crawler.selectors import (
+from crawler.extract.dates import find_published, jsonld_objects
+from crawler.extract.encoding import decode_html, for_lxml
+from crawler.extract.selectors import (
     AD_LABELS,
     BLOCK_TAGS,
     CONTENT_WORDS,
@@ -71,7 +71,7 @@ log = logging.getLogger(__name__)
 @dataclass
 class Extraction:
     """An Article and the evidence it was found with, for the crawler's article test
-    (`crawler.classify`): the blocks of the cleaned tree the text came from, and the page's
+    (`crawler.extract.classify`): the blocks of the cleaned tree the text came from, and the page's
     declarations (``<meta>`` values, the JSON-LD object describing the page)."""
 
     article: Article
@@ -165,7 +165,7 @@ def parse_html(
     """An lxml document for any input, or None when there is nothing to parse: the one parse
     of a page, shared by the extractor and the crawler's link reading (`crawler.crawl`).
 
-    Bytes are decoded by the page's own rules (`crawler.encoding`) and lxml gets text, so a
+    Bytes are decoded by the page's own rules (`crawler.extract.encoding`) and lxml gets text, so a
     ``<meta charset>`` that no longer describes the bytes cannot mislead it."""
     options = options or _DEFAULT_OPTIONS
     if isinstance(html, bytes | bytearray):

@@ -1,6 +1,6 @@
 """The extractor's heuristics kept as data, apart from the algorithms that use them.
 
-Tuning the extractor should mostly mean editing a list here, not logic in ``extract.py`` or
+Tuning the extractor should mostly mean editing a list here, not logic in ``page.py`` or
 ``dates.py`` (the pattern trafilatura's ``xpaths.py`` made popular). Lists go from specific to
 generic; every entry is general (a markup convention or a word), never one site's quirk.
 """

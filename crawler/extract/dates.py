@@ -29,8 +29,8 @@ from typing import Any
 from lxml import html as lxml_html
 from lxml.etree import ParserError
 
-from crawler.encoding import for_lxml, without_surrogates
-from crawler.selectors import (
+from crawler.extract.encoding import for_lxml, without_surrogates
+from crawler.extract.selectors import (
     BLOCK_TAGS,
     DATE_CONTAINER_HINT,
     DATE_FURNITURE,

@@ -32,8 +32,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from crawler.extract import Extraction
-from crawler.selectors import JSONLD_ARTICLE_TYPES
+from crawler.extract.page import Extraction
+from crawler.extract.selectors import JSONLD_ARTICLE_TYPES
 
 __all__ = ["Verdict", "article_signals", "classify"]
 

@@ -320,11 +320,11 @@ class FetchedPage:
 class CrawlLoop:
     """The state of one crawl call, and its per-URL steps.
 
-    `crawl` drives it over the SQLite frontier. The distributed worker (`crawler.worker`)
-    drives the same steps one URL at a time, `request` -> `work` -> `finish`, and overrides the
-    hooks where a shared frontier differs: `enqueue` (a discovered URL), `fetched_via` (a
-    redirect's final URL), `report` (one URL's outcome) and `queue_sitemaps` (a robots.txt's
-    Sitemap lines).
+    `crawl` drives it over the SQLite frontier. The distributed worker
+    (`crawler.distributed.worker`) drives the same steps one URL at a time, `request` -> `work`
+    -> `finish`, and overrides the hooks where a shared frontier differs: `enqueue` (a
+    discovered URL), `fetched_via` (a redirect's final URL), `report` (one URL's outcome) and
+    `queue_sitemaps` (a robots.txt's Sitemap lines).
     """
 
     def __init__(
@@ -795,7 +795,7 @@ class CrawlLoop:
             return
         self.enqueue(url, depth=depth, lastmod=lastmod)
 
-    # -- the frontier (overridden by the distributed worker, crawler.worker) ------------------
+    # -- the frontier (overridden by the distributed worker) ---------------------------------
 
     def enqueue(
         self, url: str, *, depth: int, kind: FrontierKind = "page", lastmod: str | None = None

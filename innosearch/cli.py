@@ -162,7 +162,7 @@ def _seed_frontier(queue: str, urls: list[str], config: Config) -> int:
     """`crawl --queue`: puts the seeds on the shared Redis frontier for `innosearch worker`s."""
     import redis
 
-    from crawler.frontier import seed
+    from crawler.distributed.frontier import seed
 
     try:
         added = seed(queue, urls, config.crawl)
@@ -196,7 +196,7 @@ def cmd_worker(args: argparse.Namespace, config: Config) -> int:
     keeps raw pages in its own --data, and writes articles to the shared --index."""
     import redis
 
-    from crawler.worker import run_worker
+    from crawler.distributed.worker import run_worker
     from indexer import IndexAccessError
     from innosearch.lock import LockedError
     from innosearch.recrawl import index_lock

@@ -113,7 +113,7 @@ def redis_url() -> Iterator[str]:
 @pytest.fixture
 def prefix(redis_url: str, request: pytest.FixtureRequest) -> Iterator[str]:
     """A Redis key prefix of this test's own, removed afterwards."""
-    from crawler.frontier import Frontier
+    from crawler.distributed.frontier import Frontier
 
     name = f"test:{request.node.name}"
     yield name

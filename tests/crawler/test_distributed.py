@@ -21,9 +21,9 @@ from pathlib import Path
 import pytest
 import redis
 
-from crawler.frontier import Frontier, seed
+from crawler.distributed.frontier import Frontier, seed
+from crawler.distributed.worker import SinkItem, WorkerOptions, run_worker
 from crawler.settings import CrawlSettings
-from crawler.worker import SinkItem, WorkerOptions, run_worker
 from indexer import LiveIndex, SearchRequest, search
 from innosearch.sample_site import article_path, load_articles, serve
 from innosearch.sample_site.site import RequestRecord, SampleSite

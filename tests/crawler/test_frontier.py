@@ -12,8 +12,8 @@ from collections.abc import Iterator
 import pytest
 import redis
 
+from crawler.distributed.frontier import Frontier, SharedRobotsCache, entry_for, seed_frontier
 from crawler.fetch import Fetcher, FetchResult
-from crawler.frontier import Frontier, SharedRobotsCache, entry_for, seed_frontier
 from crawler.settings import CrawlSettings
 
 SITE = "http://news.example.com"

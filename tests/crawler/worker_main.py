@@ -19,8 +19,8 @@ import sys
 import time
 from pathlib import Path
 
+from crawler.distributed.worker import SinkItem, WorkerOptions, run_worker
 from crawler.settings import CrawlSettings
-from crawler.worker import SinkItem, WorkerOptions, run_worker
 from indexer.write import _write
 
 

@@ -7,7 +7,7 @@ exactly what the single-process crawl does (`crawler.crawl`): it drives the same
 methods (robots.txt, fetch, extraction, the record in the crawl store), with three things
 swapped for their shared versions:
 
-- the frontier: discovered links go to `crawler.frontier.Frontier` instead of the local
+- the frontier: discovered links go to `crawler.distributed.frontier.Frontier` instead of the local
   SQLite frontier (the subclass overrides `enqueue` and `fetched_via`);
 - politeness: the `Fetcher` gets a `SharedThrottle`, so every request (robots.txt, redirect
   hops and retries included) claims the host's next allowed time in Redis first;
@@ -38,8 +38,7 @@ from typing import Any
 
 from crawler.article import Article
 from crawler.crawl import CrawlLoop, CrawlSummary
-from crawler.fetch import Fetcher, utc_now
-from crawler.frontier import (
+from crawler.distributed.frontier import (
     DEFAULT_PREFIX,
     Entry,
     Frontier,
@@ -47,6 +46,7 @@ from crawler.frontier import (
     SharedThrottle,
     entry_for,
 )
+from crawler.fetch import Fetcher, utc_now
 from crawler.robots import RobotsPolicy
 from crawler.settings import CrawlSettings
 from crawler.store import CrawlStore, FrontierItem, FrontierKind, Run

@@ -2,7 +2,7 @@
 crawl next, and the per-host politeness they share.
 
 ``innosearch crawl URL --queue redis://...`` calls `seed`; each ``innosearch worker`` runs
-`crawler.worker.run_worker`, which takes URLs from a `Frontier`, fetches them through a
+`crawler.distributed.worker.run_worker`, which takes URLs from a `Frontier`, fetches them through a
 `SharedThrottle` and reads robots.txt through a `SharedRobotsCache`.
 
 Why plain Redis and not RQ: RQ runs pickled function calls FIFO, one job after another. A
@@ -66,6 +66,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any, cast
 
 import redis
@@ -95,229 +96,15 @@ ROBOTS_TTL = 24 * 3600
 ROBOTS_ERROR_TTL = 300
 _ROBOTS_LOCK_MS = 60_000
 
-# Every script takes the key prefix and a time ("" means the server's clock, TIME) first:
-# tests pass their own time to step through lease expiry without sleeping.
-_PRELUDE = """
-local p = ARGV[1]
-local now
-if ARGV[2] == '' then
-  local t = redis.call('TIME')
-  now = tonumber(t[1]) + tonumber(t[2]) / 1000000
-else
-  now = tonumber(ARGV[2])
-end
-local function num(s) return string.format('%.6f', s) end
-local function host_delay(host)
-  local d = tonumber(redis.call('HGET', p .. ':config', 'delay') or '0') or 0
-  local c = tonumber(redis.call('HGET', p .. ':delay', host) or '0') or 0
-  if c > d then return c end
-  return d
-end
--- Puts expired leases back on their host's queue (a worker died or stalled).
-local function requeue_expired()
-  local expired = redis.call('ZRANGEBYSCORE', p .. ':leases', '-inf', num(now))
-  for _, member in ipairs(expired) do
-    redis.call('ZREM', p .. ':leases', member)
-    local score, entry = string.match(member, '^([^\\t]*)\\t[^\\t]*\\t(.*)$')
-    local e = cjson.decode(entry)
-    redis.call('ZADD', p .. ':queue:' .. e.host, score, entry)
-    redis.call('ZADD', p .. ':hosts', 'NX', num(now), e.host)
-    if e.kind == 'page' then redis.call('DECR', p .. ':pages') end
-    redis.call('HINCRBY', p .. ':stats', 'requeued', 1)
-  end
-end
-"""
+# The server-side scripts, one .lua file each beside this module (lua/), each run after
+# lua/prelude.lua (the key prefix, the clock, shared helpers).
+_LUA = Path(__file__).parent / "lua"
 
-# ARGV[3]: '1' to start afresh when the crawl is finished; then groups of url, host, kind,
-# depth, entry. Returns how many URLs were new.
-_PUSH = (
-    _PRELUDE
-    + """
-if ARGV[3] == '1' and redis.call('ZCARD', p .. ':leases') == 0 then
-  local max_pages = tonumber(redis.call('HGET', p .. ':config', 'max_pages') or '-1')
-  local pages = tonumber(redis.call('GET', p .. ':pages') or '0')
-  local finished = redis.call('ZCARD', p .. ':hosts') == 0
-  if max_pages ~= nil and max_pages >= 0 and pages >= max_pages then finished = true end
-  if finished and redis.call('EXISTS', p .. ':seen') == 1 then
-    for _, host in ipairs(redis.call('ZRANGE', p .. ':hosts', 0, -1)) do
-      redis.call('DEL', p .. ':queue:' .. host)
-    end
-    redis.call('DEL', p .. ':hosts', p .. ':seen', p .. ':pages', p .. ':order',
-               p .. ':canonical', p .. ':stats', p .. ':scope')
-    redis.call('HDEL', p .. ':config', 'seeds')
-  end
-end
-local added = 0
-for i = 4, #ARGV, 5 do
-  local url, host, kind, depth, entry = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4]
-  if redis.call('SADD', p .. ':seen', url) == 1 then
-    local order = redis.call('INCR', p .. ':order')
-    local prio = 1
-    if kind == 'sitemap' then prio = 0 end
-    local score = prio * 1e15 + tonumber(depth) * 1e11 + order
-    redis.call('ZADD', p .. ':queue:' .. host, string.format('%.0f', score), entry)
-    redis.call('ZADD', p .. ':hosts', 'NX', num(now), host)
-    added = added + 1
-  end
-end
-return added
-"""
-)
 
-# ARGV[3]: worker id, ARGV[4]: lease seconds.
-# Returns {'url', lease member, entry} | {'wait', seconds, in flight} | {'idle', '', in flight}.
-_CLAIM = (
-    _PRELUDE
-    + """
-requeue_expired()
-local inflight = tostring(redis.call('ZCARD', p .. ':leases'))
-local max_pages = tonumber(redis.call('HGET', p .. ':config', 'max_pages') or '-1')
-local pages = tonumber(redis.call('GET', p .. ':pages') or '0')
-if max_pages ~= nil and max_pages >= 0 and pages >= max_pages then
-  return {'idle', '', inflight}
-end
-while true do
-  local first = redis.call('ZRANGE', p .. ':hosts', 0, 0, 'WITHSCORES')
-  if #first == 0 then return {'idle', '', inflight} end
-  local host, ready = first[1], tonumber(first[2])
-  if ready > now then return {'wait', num(ready - now), inflight} end
-  local popped = redis.call('ZPOPMIN', p .. ':queue:' .. host)
-  if #popped == 0 then
-    redis.call('ZREM', p .. ':hosts', host)
-  else
-    local entry, score = popped[1], popped[2]
-    if redis.call('ZCARD', p .. ':queue:' .. host) == 0 then
-      redis.call('ZREM', p .. ':hosts', host)
-    else
-      -- Other hosts' URLs go first meanwhile; the request itself still claims :next.
-      redis.call('ZADD', p .. ':hosts', num(now + host_delay(host)), host)
-    end
-    local member = score .. '\\t' .. ARGV[3] .. '\\t' .. entry
-    redis.call('ZADD', p .. ':leases', num(now + tonumber(ARGV[4])), member)
-    if cjson.decode(entry).kind == 'page' then redis.call('INCR', p .. ':pages') end
-    return {'url', member, entry}
-  end
-end
-"""
-)
-
-# ARGV[3]: lease seconds, then lease members. Returns how many were still held.
-_RENEW = (
-    _PRELUDE
-    + """
-local held = 0
-for i = 4, #ARGV do
-  if redis.call('ZSCORE', p .. ':leases', ARGV[i]) then
-    redis.call('ZADD', p .. ':leases', num(now + tonumber(ARGV[3])), ARGV[i])
-    held = held + 1
-  end
-end
-return held
-"""
-)
-
-# ARGV[3..]: lease members. A lease that had expired is taken back off the queue if nobody
-# claimed it again yet (the work is done). Returns how many were still held.
-_COMPLETE = (
-    _PRELUDE
-    + """
-local held = 0
-for i = 3, #ARGV do
-  if redis.call('ZREM', p .. ':leases', ARGV[i]) == 1 then
-    held = held + 1
-  else
-    local entry = string.match(ARGV[i], '^[^\\t]*\\t[^\\t]*\\t(.*)$')
-    local e = cjson.decode(entry)
-    if redis.call('ZREM', p .. ':queue:' .. e.host, entry) == 1 then
-      if e.kind == 'page' then redis.call('INCR', p .. ':pages') end
-      if redis.call('ZCARD', p .. ':queue:' .. e.host) == 0 then
-        redis.call('ZREM', p .. ':hosts', e.host)
-      end
-    end
-  end
-end
-return held
-"""
-)
-
-# ARGV[3]: host, ARGV[4]: hold seconds, ARGV[5]: token, ARGV[6]: seconds after which a waiter
-# that stopped asking is dropped, ARGV[7]: how often to ask while a request is in flight.
-# Returns {1, '0'} when the request may start now, else {0, seconds to wait}.
-# Waiters are served in the order they first asked: without that, the worker that just
-# finished (it knows the exact moment the host frees up) wins every race and starves the rest.
-_SLOT_CLAIM = (
-    _PRELUDE
-    + """
-local host, token = ARGV[3], ARGV[5]
-local waiters, seen = p .. ':waiters:' .. host, p .. ':waiter-seen:' .. host
-for _, other in ipairs(redis.call('ZRANGE', waiters, 0, -1)) do
-  local last = tonumber(redis.call('HGET', seen, other) or '0')
-  if last < now - tonumber(ARGV[6]) then
-    redis.call('ZREM', waiters, other)
-    redis.call('HDEL', seen, other)
-  end
-end
-local nxt = tonumber(redis.call('HGET', p .. ':next', host) or '0')
-local first = redis.call('ZRANGE', waiters, 0, 0)[1]
-if now >= nxt and (first == nil or first == token) then
-  redis.call('HSET', p .. ':next', host, num(now + tonumber(ARGV[4])))
-  redis.call('HSET', p .. ':slot', host, token)
-  redis.call('ZREM', waiters, token)
-  redis.call('HDEL', seen, token)
-  return {1, '0'}
-end
-redis.call('ZADD', waiters, 'NX', num(now), token)
-redis.call('HSET', seen, token, num(now))
-local pause = nxt - now
-if redis.call('HEXISTS', p .. ':slot', host) == 1 then
-  -- In flight: it ends when the response does, usually long before the hold runs out.
-  pause = tonumber(ARGV[7])
-end
-if first ~= nil and first ~= token and pause < 0.02 then pause = 0.02 end
-return {0, num(pause)}
-"""
-)
-
-# ARGV[3]: host, ARGV[4]: token, ARGV[5]: the worker's own minimum delay. Returns the delay.
-_SLOT_RELEASE = (
-    _PRELUDE
-    + """
-local host = ARGV[3]
-local delay = host_delay(host)
-if tonumber(ARGV[5]) > delay then delay = tonumber(ARGV[5]) end
-local nxt = now + delay
-if redis.call('HGET', p .. ':slot', host) == ARGV[4] then
-  redis.call('HDEL', p .. ':slot', host)
-  redis.call('HSET', p .. ':next', host, num(nxt))
-else
-  -- Our hold ran out and someone else holds the host: only ever push its time later.
-  local cur = tonumber(redis.call('HGET', p .. ':next', host) or '0')
-  if nxt > cur then redis.call('HSET', p .. ':next', host, num(nxt)) end
-end
-return num(delay)
-"""
-)
-
-# ARGV[3]: host, ARGV[4]: seconds. Pushes the host's next allowed time later (Retry-After).
-_DEFER = (
-    _PRELUDE
-    + """
-local later = now + tonumber(ARGV[4])
-local cur = tonumber(redis.call('HGET', p .. ':next', ARGV[3]) or '0')
-if later > cur then redis.call('HSET', p .. ':next', ARGV[3], num(later)) end
-return num(later)
-"""
-)
-
-# ARGV[3]: host, ARGV[4]: seconds. Raises the host's Crawl-delay, never lowers it.
-_RAISE_DELAY = (
-    _PRELUDE
-    + """
-local cur = tonumber(redis.call('HGET', p .. ':delay', ARGV[3]) or '0')
-if tonumber(ARGV[4]) > cur then redis.call('HSET', p .. ':delay', ARGV[3], ARGV[4]) end
-return 1
-"""
-)
+def _script(name: str) -> str:
+    return (_LUA / "prelude.lua").read_text(encoding="utf-8") + (_LUA / f"{name}.lua").read_text(
+        encoding="utf-8"
+    )
 
 
 @dataclass(frozen=True)
@@ -393,14 +180,14 @@ class Frontier:
         self._scripts = {
             name: client.register_script(source)
             for name, source in (
-                ("push", _PUSH),
-                ("claim", _CLAIM),
-                ("renew", _RENEW),
-                ("complete", _COMPLETE),
-                ("slot_claim", _SLOT_CLAIM),
-                ("slot_release", _SLOT_RELEASE),
-                ("defer", _DEFER),
-                ("raise_delay", _RAISE_DELAY),
+                ("push", _script("push")),
+                ("claim", _script("claim")),
+                ("renew", _script("renew")),
+                ("complete", _script("complete")),
+                ("slot_claim", _script("slot_claim")),
+                ("slot_release", _script("slot_release")),
+                ("defer", _script("defer")),
+                ("raise_delay", _script("raise_delay")),
             )
         }
 

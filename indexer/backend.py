@@ -18,11 +18,11 @@ from indexer.search import SearchRequest, export_rows, get_document, search, tim
 from indexer.target import is_postgres_url
 from indexer.write import (
     IndexSummary,
+    Item,
     Progress,
-    _Item,
-    _write,
     index_from_store,
     rebuild_from_store,
+    write_items,
 )
 
 
@@ -37,7 +37,7 @@ class Backend(Protocol):
     def get_document(self, doc_id: str) -> dict[str, Any] | None: ...
     def doc_count(self) -> int: ...
     def generation(self) -> int: ...
-    def write(self, items: Iterable[_Item], progress: Progress | None = None) -> IndexSummary: ...
+    def write(self, items: Iterable[Item], progress: Progress | None = None) -> IndexSummary: ...
     def index_from_store(self, store: Any, progress: Progress | None = None) -> IndexSummary: ...
     def rebuild_from_store(self, store: Any, progress: Progress | None = None) -> IndexSummary: ...
     def close(self) -> None: ...
@@ -71,8 +71,8 @@ class WhooshIndex:
     def generation(self) -> int:
         return self.live.generation()
 
-    def write(self, items: Iterable[_Item], progress: Progress | None = None) -> IndexSummary:
-        return _write(self.path, items, progress)
+    def write(self, items: Iterable[Item], progress: Progress | None = None) -> IndexSummary:
+        return write_items(self.path, items, progress)
 
     def index_from_store(self, store: Any, progress: Progress | None = None) -> IndexSummary:
         return index_from_store(self.path, store, progress)

@@ -9,9 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from whoosh.reading import IndexReader
-from whoosh.searching import Searcher
-
 
 @dataclass(frozen=True)
 class Facet:
@@ -39,31 +36,6 @@ FACETS: dict[str, Facet] = {
 }
 
 DocSet = frozenset[int]
-
-
-def read_values(searcher: Searcher, facet: Facet) -> dict[str, DocSet]:
-    """For one facet, value -> the set of (live) document numbers carrying it."""
-    reader = searcher.reader()
-    values: dict[str, DocSet] = {}
-    if facet.field not in reader.indexed_field_names():
-        return values
-    for raw in reader.lexicon(facet.field):
-        term = raw.decode("utf-8") if isinstance(raw, bytes) else str(raw)
-        docs = frozenset(_postings(reader, facet.field, term))
-        if docs:
-            values[facet.display(term)] = docs
-    return values
-
-
-def _postings(reader: IndexReader, field: str, term: str) -> list[int]:
-    """Document numbers carrying a term, across segments, without deleted documents."""
-    if reader.is_atomic():
-        return list(reader.postings(field, term).all_ids())
-    ids: list[int] = []
-    for sub, offset in reader.leaf_readers():
-        if (field, term) in sub:
-            ids.extend(d + offset for d in sub.postings(field, term).all_ids())
-    return ids
 
 
 def count(values: dict[str, DocSet], docs: DocSet | set[int], facet: Facet) -> dict[str, int]:

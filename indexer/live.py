@@ -22,7 +22,8 @@ from typing import TypeVar
 from whoosh import index as whoosh_index
 from whoosh.searching import Searcher
 
-from indexer.write import IndexAccessError, index_location
+from indexer.errors import IndexAccessError
+from indexer.write import index_location
 
 T = TypeVar("T")
 

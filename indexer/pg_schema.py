@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import psycopg
 
-from indexer.write import IndexAccessError
+from indexer.errors import IndexAccessError
 
 # The text search configuration every tsvector and tsquery uses (see migration 2).
 TS_CONFIG = "innosearch"

@@ -26,7 +26,7 @@ import psycopg
 from indexer.facets import FACETS
 from indexer.pg_query import normalise, parse, translate
 from indexer.pg_schema import TS_CONFIG
-from indexer.search import SNIPPET_CHARS, SearchRequest
+from indexer.request import SNIPPET_CHARS, SearchRequest
 from indexer.timeline import timeline_of
 
 _START, _STOP = "\x02", "\x03"

@@ -1,6 +1,6 @@
 """Writing the PostgreSQL index: one transaction per run, upserts by id, deletes for gone pages.
 
-The same contract as the Whoosh writer (`indexer.write._write`): each run is atomic (searches
+The same contract as the Whoosh writer (`indexer.write.write_items`): each run is atomic (searches
 see the last committed run until this one commits, and a run that dies leaves it untouched),
 documents are keyed by id so re-running is harmless, and articles are enriched by the same
 `to_document`. Near-duplicate groups use the same MinHash fingerprints and threshold; the LSH
@@ -23,14 +23,14 @@ from psycopg.types.json import Jsonb
 
 from crawler.article import Article
 from indexer import enrich as enrichment
+from indexer.document import IndexSummary, Item, Progress, to_document
 from indexer.duplicates import Fingerprint, fingerprint, group_key
+from indexer.errors import IndexAccessError
 from indexer.pg_schema import WRITE_LOCK
-from indexer.write import IndexAccessError, IndexSummary, Progress, to_document
 
 BATCH = 500  # articles per round of candidate lookup and upsert
 ANALYZE_AFTER = 1000  # changes in one run from which the run refreshes the planner's statistics
 
-Item = tuple[Article, str | None, int | None, bool]
 
 _COLUMNS = (
     *("id", "url", "site", "title", "body", "published", "pubday", "year", "chains", "countries"),

@@ -26,12 +26,13 @@ import psycopg
 from psycopg import errors
 from psycopg_pool import ConnectionPool, PoolTimeout
 
+from indexer.document import IndexSummary, Progress
+from indexer.errors import IndexAccessError
 from indexer.pg_schema import SCHEMA_VERSION, current_version, migrate
 from indexer.pg_search import run_search
 from indexer.pg_write import Item, write_run
 from indexer.querylang import SEARCH_SECONDS, QueryError
-from indexer.search import MAX_PAGE, MAX_PER_PAGE, SearchRequest
-from indexer.write import IndexAccessError, IndexSummary, Progress
+from indexer.request import MAX_PAGE, MAX_PER_PAGE, SearchRequest
 
 # A search running longer is cancelled and reported as too broad (the same budget as Whoosh's).
 SEARCH_TIMEOUT_MS = int(SEARCH_SECONDS * 1000)
@@ -105,7 +106,7 @@ class PostgresIndex:
     ) -> IndexSummary:
         """Adds, replaces (by id) and deletes (gone) articles in one transaction.
 
-        The items are those of `indexer.write._write`: (article, fetched_at, http_status, gone).
+        The items are `indexer.document.Item`s: (article, fetched_at, http_status, gone).
         """
         with self._primary() as conn:
             return write_run(conn, items, progress, store_seq=store_seq, replace=replace)

@@ -14,63 +14,27 @@ import re
 import time
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from functools import partial
 from typing import Any
 
 from whoosh import highlight, query, sorting
+from whoosh.reading import IndexReader
 from whoosh.searching import Searcher
 from whoosh.support.charset import accent_map
 from whoosh.support.levenshtein import levenshtein
 
-from indexer.facets import FACETS, count, read_values
+from indexer.facets import FACETS, DocSet, Facet, count
 from indexer.live import LiveIndex
 from indexer.query import check_cost, day_range, parse_query
 from indexer.querylang import SEARCH_SECONDS, QueryError
+from indexer.request import SNIPPET_CHARS, SearchRequest
 from indexer.schema import WEIGHTING
 from indexer.statecache import StateCache
 from indexer.timeline import timeline_of
 
-MAX_PER_PAGE = 100
-MAX_PAGE = 1000
-SNIPPET_CHARS = 240
-SORTS = ("relevance", "date")
-INTERVALS = ("auto", "month", "year")
-
 _per_state = StateCache()
-
-
-@dataclass
-class SearchRequest:
-    q: str = ""
-    # facet name ("year", "chain", "country") -> selected values
-    filters: dict[str, list[str]] = field(default_factory=dict)
-    date_from: date | None = None
-    date_to: date | None = None
-    sort: str = "relevance"
-    page: int = 1
-    per_page: int = 20
-    any_word: bool = False
-    timeline: bool = False  # also count matching stories per period (the page's chart)
-    interval: str = "auto"  # the timeline's period: month, year, or auto by span
-
-    def validate(self) -> None:
-        if self.sort not in SORTS:
-            raise QueryError(f"sort must be one of {', '.join(SORTS)}, not {self.sort!r}")
-        if not 1 <= self.page <= MAX_PAGE:
-            raise QueryError(f"page must be between 1 and {MAX_PAGE}")
-        if not 1 <= self.per_page <= MAX_PER_PAGE:
-            raise QueryError(f"per_page must be between 1 and {MAX_PER_PAGE}")
-        if self.interval not in INTERVALS:
-            raise QueryError(
-                f"interval must be one of {', '.join(INTERVALS)}, not {self.interval[:20]!r}"
-            )
-        unknown = set(self.filters) - set(FACETS)
-        if unknown:
-            raise QueryError(f"unknown facet {sorted(unknown)[0]!r}; facets: {', '.join(FACETS)}")
-        if self.date_from and self.date_to and self.date_from > self.date_to:
-            raise QueryError("'from' is after 'to': swap the two dates")
 
 
 def search(index: LiveIndex, request: SearchRequest) -> dict[str, Any]:
@@ -651,3 +615,31 @@ def _surface_word(searcher: Searcher, stem: str) -> str | None:
                     return str(token.original).lower()
             break
     return None
+
+
+# ---- facet values, read from the Whoosh index -----------------------------------------------
+
+
+def read_values(searcher: Searcher, facet: Facet) -> dict[str, DocSet]:
+    """For one facet, value -> the set of (live) document numbers carrying it."""
+    reader = searcher.reader()
+    values: dict[str, DocSet] = {}
+    if facet.field not in reader.indexed_field_names():
+        return values
+    for raw in reader.lexicon(facet.field):
+        term = raw.decode("utf-8") if isinstance(raw, bytes) else str(raw)
+        docs = frozenset(_postings(reader, facet.field, term))
+        if docs:
+            values[facet.display(term)] = docs
+    return values
+
+
+def _postings(reader: IndexReader, field: str, term: str) -> list[int]:
+    """Document numbers carrying a term, across segments, without deleted documents."""
+    if reader.is_atomic():
+        return list(reader.postings(field, term).all_ids())
+    ids: list[int] = []
+    for sub, offset in reader.leaf_readers():
+        if (field, term) in sub:
+            ids.extend(d + offset for d in sub.postings(field, term).all_ids())
+    return ids

@@ -12,8 +12,7 @@ import json
 import os
 import shutil
 import time
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -23,31 +22,13 @@ from whoosh.index import LockError
 from crawler.article import Article
 from indexer import enrich as enrichment
 from indexer.codec import FastW3Codec
+from indexer.document import IndexSummary, Item, Progress, to_document
 from indexer.duplicates import DuplicateFinder, PrintStore, fingerprint
-from indexer.enrich import enrich
+from indexer.errors import IndexAccessError
 from indexer.schema import SCHEMA_VERSION, make_schema
 from indexer.subwriters import SubWriterDied, WatchedMpWriter
 
 STATE_FILE = "innosearch-state.json"
-
-
-class IndexAccessError(RuntimeError):
-    """An index problem to report to the user as one line (missing, locked, wrong version)."""
-
-
-@dataclass
-class IndexSummary:
-    added: int = 0
-    removed: int = 0
-    total: int = 0
-    seconds: float = 0.0
-
-    @property
-    def rate(self) -> float:
-        return self.added / self.seconds if self.seconds else 0.0
-
-
-Progress = Callable[[int], None]
 
 
 def open_index(index_dir: str | Path, create: bool = False) -> whoosh_index.Index:
@@ -138,40 +119,11 @@ def _remove_old_versions(index_dir: Path, keep: Path) -> None:
     _remove_unversioned(index_dir)
 
 
-def to_document(
-    article: Article, fetched_at: str | None = None, http_status: int | None = None
-) -> dict[str, Any]:
-    """Turns an article into the fields of one index document, enriching it on the way."""
-    facets = enrich(article.title, article.text, article.published)
-    published = article.published or ""
-    doc: dict[str, Any] = {
-        "id": article.id,
-        "url": article.canonical_url or article.url,
-        "site": article.site,
-        "title": article.title,
-        "text": article.text,
-        "published": published,
-        "chains": ",".join(facets.chains),
-        "countries": ",".join(facets.countries),
-        "authors": list(article.authors),
-        "language": article.language or "",
-        "evidence": facets.evidence,
-        "fetched_at": fetched_at or "",
-        "http_status": http_status,
-        "extraction_method": article.extraction_method,
-    }
-    if facets.year:
-        doc["year"] = str(facets.year)
-    if published[:10].replace("-", "").isdigit() and len(published) >= 10:
-        doc["pubday"] = int(published[:10].replace("-", ""))
-    return doc
-
-
 def index_articles(
     index_dir: str | Path, articles: Iterable[Article], progress: Progress | None = None
 ) -> IndexSummary:
     """Adds or replaces the given articles (by id) in one commit."""
-    return _write(index_dir, ((a, None, None, False) for a in articles), progress)
+    return write_items(index_dir, ((a, None, None, False) for a in articles), progress)
 
 
 def index_from_store(
@@ -188,7 +140,7 @@ def index_from_store(
     since = int(_read_state(path).get("store_seq", 0))
     last = store.max_seq()
     items = ((s.article, s.fetched_at, s.http_status, s.gone) for s in store.articles_since(since))
-    summary = _write(path, items, progress)
+    summary = write_items(path, items, progress)
     state = _read_state(path)
     state["store_seq"] = last
     _write_state(path, state)
@@ -219,12 +171,9 @@ def rebuild_from_store(
     return summary
 
 
-_Item = tuple[Article, str | None, int | None, bool]  # article, fetched at, HTTP status, gone
-
-
-def _write(
+def write_items(
     index_dir: str | Path,
-    items: Iterable[_Item],
+    items: Iterable[Item],
     progress: Progress | None,
 ) -> IndexSummary:
     started = time.monotonic()
@@ -263,7 +212,7 @@ def _write(
     # (a JSON lines file that repeats a record) is held back and written after the commit,
     # where it replaces the first: the last version wins, as with the PostgreSQL backend.
     seen: set[str] = set()
-    again: dict[str, _Item] = {}
+    again: dict[str, Item] = {}
     try:
         for item in items:
             article, fetched_at, status, gone = item
@@ -296,7 +245,7 @@ def _write(
         summary.total = ix.doc_count()
         ix.close()
     if again:
-        replaced = _write(index_dir, again.values(), None)
+        replaced = write_items(index_dir, again.values(), None)
         summary.removed += replaced.removed
         summary.total = replaced.total
     summary.seconds = time.monotonic() - started
@@ -341,7 +290,7 @@ _BULK_WRITER: dict[str, Any] = {
 }
 
 
-def _bulk(ix: whoosh_index.Index, items: Iterable[_Item]) -> tuple[Iterable[_Item], bool]:
+def _bulk(ix: whoosh_index.Index, items: Iterable[Item]) -> tuple[Iterable[Item], bool]:
     """The items (unchanged), and whether this run is a bulk build (see BULK_MIN)."""
     if ix.doc_count_all():
         return items, False

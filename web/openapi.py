@@ -16,7 +16,7 @@ from indexer.querylang import (
     MAX_WORDS,
     SEARCH_SECONDS,
 )
-from indexer.search import INTERVALS, MAX_PAGE, MAX_PER_PAGE, SORTS
+from indexer.request import INTERVALS, MAX_PAGE, MAX_PER_PAGE, SORTS
 from web.params import FLAGS, MAX_VALUE_CHARS, MAX_VALUES, YEAR
 
 

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from crawler.distributed.worker import SinkItem, WorkerOptions, run_worker
 from crawler.settings import CrawlSettings
-from indexer.write import _write
+from indexer.write import write_items
 
 
 def whoosh_sink(index_dir: Path, hang_marker: Path | None = None):
@@ -35,7 +35,7 @@ def whoosh_sink(index_dir: Path, hang_marker: Path | None = None):
             time.sleep(3600)  # killed here
         with open(lock_path, "a") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
-            _write(index_dir, items, None)
+            write_items(index_dir, items, None)
 
     return sink
 

@@ -147,7 +147,9 @@ def test_a_changed_article_no_longer_attracts_copies_of_its_old_text(tmp_path: P
 
 def test_a_gone_article_no_longer_attracts_copies(tmp_path: Path) -> None:
     index_articles(tmp_path, [_article("a", STORY)])
-    write._write(tmp_path, [(_article("a", STORY), None, None, True)], None)  # gone from its site
+    write.write_items(
+        tmp_path, [(_article("a", STORY), None, None, True)], None
+    )  # gone from its site
     index_articles(tmp_path, [_article("e", copy_of(STORY))])
     assert groups(tmp_path) == {"e": "e"}
 

@@ -14,10 +14,10 @@ import psycopg
 import pytest
 
 from crawler.article import Article
+from indexer.errors import IndexAccessError
 from indexer.pg_schema import SCHEMA_VERSION, WRITE_LOCK, current_version, migrate
 from indexer.postgres import PostgresIndex
-from indexer.search import SearchRequest
-from indexer.write import IndexAccessError
+from indexer.request import SearchRequest
 from tests.conftest import CLI
 from tests.pg_server import Server
 from web import create_app

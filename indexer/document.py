@@ -1,0 +1,57 @@
+"""From an Article to the fields of one index document, and what a writing run reports: the
+same for every backend, so Whoosh and PostgreSQL index exactly the same enrichment."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from crawler.article import Article
+from indexer.enrich import enrich
+
+
+@dataclass
+class IndexSummary:
+    added: int = 0
+    removed: int = 0
+    total: int = 0
+    seconds: float = 0.0
+
+    @property
+    def rate(self) -> float:
+        return self.added / self.seconds if self.seconds else 0.0
+
+
+Progress = Callable[[int], None]
+# What a writing run takes, for each backend: article, fetched at, HTTP status, gone.
+Item = tuple[Article, str | None, int | None, bool]
+
+
+def to_document(
+    article: Article, fetched_at: str | None = None, http_status: int | None = None
+) -> dict[str, Any]:
+    """Turns an article into the fields of one index document, enriching it on the way."""
+    facets = enrich(article.title, article.text, article.published)
+    published = article.published or ""
+    doc: dict[str, Any] = {
+        "id": article.id,
+        "url": article.canonical_url or article.url,
+        "site": article.site,
+        "title": article.title,
+        "text": article.text,
+        "published": published,
+        "chains": ",".join(facets.chains),
+        "countries": ",".join(facets.countries),
+        "authors": list(article.authors),
+        "language": article.language or "",
+        "evidence": facets.evidence,
+        "fetched_at": fetched_at or "",
+        "http_status": http_status,
+        "extraction_method": article.extraction_method,
+    }
+    if facets.year:
+        doc["year"] = str(facets.year)
+    if published[:10].replace("-", "").isdigit() and len(published) >= 10:
+        doc["pubday"] = int(published[:10].replace("-", ""))
+    return doc

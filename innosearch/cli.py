@@ -22,7 +22,7 @@ from indexer.target import index_target
 from innosearch.config import Config, ConfigError, check_config, load_config
 from innosearch.lock import LockedError
 from innosearch.logs import setup_logging
-from innosearch.records import InputError, Skipped, read_articles, read_records, to_article
+from innosearch.records import InputError, Skipped, read_articles, read_valid
 from innosearch.services import (
     UserError,
     crawl_into_store,
@@ -472,13 +472,7 @@ def cmd_enrich(args: argparse.Namespace, config: Config) -> int:
     from indexer.enrich import enrich
 
     skipped = Skipped()
-    source = args.file or "-"
-    for line, record in read_records(source, skipped):
-        try:
-            article = to_article(record)
-        except ValueError as e:
-            skipped.add(source, line, str(e))
-            continue
+    for _line, record, article in read_valid(args.file or "-", skipped):
         facets = enrich(article.title, article.text, article.published)
         out = {
             "id": article.id if record.get("id") is not None else None,

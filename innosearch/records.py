@@ -92,14 +92,20 @@ def read_records(path: str, skipped: Skipped) -> Iterator[tuple[int, dict[str, A
             yield number, record
 
 
-def read_articles(path: str, skipped: Skipped) -> Iterator[Article]:
-    """The valid articles of a JSON lines file; invalid records go to ``skipped``."""
+def read_valid(path: str, skipped: Skipped) -> Iterator[tuple[int, dict[str, Any], Article]]:
+    """(line number, record, Article) for each valid record; invalid ones go to ``skipped``."""
     for number, record in read_records(path, skipped):
         try:
             article = to_article(record)
         except ValueError as e:
             skipped.add(path, number, str(e))
             continue
+        yield number, record, article
+
+
+def read_articles(path: str, skipped: Skipped) -> Iterator[Article]:
+    """The valid articles of a JSON lines file; invalid records go to ``skipped``."""
+    for number, record, article in read_valid(path, skipped):
         if not article.url and record.get("id") is None:
             log.warning("line %d has neither id nor url: indexed under a generated id", number)
         yield article

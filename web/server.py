@@ -76,7 +76,11 @@ def _channel_class(app: Flask) -> type[HTTPChannel]:
             error = self.request.error
             message = f"{error.reason.lower()}: {error.body}"
             path = getattr(self.request, "path", None) or "/"  # none if the start line was bad
-            response = error_response(app, path, error.code, message)
+            try:
+                response = error_response(app, path, error.code, message)
+            except Exception:  # a path the app cannot even route: waitress's own answer
+                super().execute()
+                return
             body = response.get_data()
             self.status = f"{error.code} {error.reason}"
             self.response_headers.extend(

@@ -17,7 +17,8 @@ from indexer.querylang import (
     SEARCH_SECONDS,
 )
 from indexer.request import INTERVALS, MAX_PAGE, MAX_PER_PAGE, SORTS
-from web.params import FLAGS, MAX_VALUE_CHARS, MAX_VALUES, YEAR
+from indexer.taxonomy import chain_ids
+from web.params import COUNTRY, FLAGS, MAX_VALUE_CHARS, MAX_VALUES, YEAR
 
 
 def _param(name: str, description: str, schema: dict[str, Any], **extra: Any) -> dict[str, Any]:
@@ -48,6 +49,10 @@ def _selection_params() -> list[dict[str, Any]]:
         item: dict[str, Any] = {"type": "string", "maxLength": MAX_VALUE_CHARS}
         if name == "year":
             item = {"type": "string", "pattern": f"^{YEAR.pattern}$"}
+        elif name == "country":
+            item = {"anyOf": [{"type": "string", "pattern": f"^{COUNTRY.pattern}$"}, _EMPTY]}
+        elif name == "chain":
+            item = {"type": "string", "enum": ["", *chain_ids()]}
         params.append(
             _param(
                 name,
@@ -69,6 +74,9 @@ def _selection_params() -> list[dict[str, Any]]:
         )
     params.append(_param("sort", "result order", {"type": "string", "enum": list(SORTS)}))
     return params
+
+
+_EMPTY = {"type": "string", "enum": [""]}  # an empty form field: no selection
 
 
 def _flag_schema() -> dict[str, Any]:

@@ -10,10 +10,12 @@ from werkzeug.datastructures import MultiDict
 from indexer import QueryError, SearchRequest
 from indexer.facets import FACETS
 from indexer.querylang import MAX_QUERY_CHARS
+from indexer.taxonomy import chain_ids
 
 MAX_VALUES = 50  # values of one facet in one request
 MAX_VALUE_CHARS = 100  # characters of one facet value (ids and codes are far shorter)
 YEAR = re.compile(r"[0-9]{4}")
+COUNTRY = re.compile(r"[A-Za-z]{2}")  # ISO 3166-1 alpha-2, in either case
 DAY = re.compile(r"[0-9]{4}(?:-[0-9]{2}-[0-9]{2})?")
 
 # What a switch (`any`, `timeline`) may say: HTML forms send "on" or the box's value, scripts
@@ -68,7 +70,15 @@ def _facet_values(args: MultiDict[str, str], name: str) -> list[str]:
     for v in raw:
         if len(v) > MAX_VALUE_CHARS:
             raise QueryError(f"a {name} value is too long (at most {MAX_VALUE_CHARS} characters)")
-    return [v.strip() for v in raw if v.strip()]
+    values = [v for v in raw if v]  # an empty value (an empty form field) selects nothing
+    for v in values:
+        if name == "country" and not COUNTRY.fullmatch(v):
+            raise QueryError(f"country must be a two-letter ISO code, like CN, not {v[:20]!r}")
+        if name == "chain" and v not in chain_ids():
+            raise QueryError(
+                f"unknown chain {v[:40]!r}; chains: {', '.join(chain_ids())}",
+            )
+    return values
 
 
 def _flag(args: MultiDict[str, str], name: str) -> bool:

@@ -141,7 +141,7 @@ def _pin_column_files(searcher: Searcher) -> None:
     with FileNotFoundError, which `LiveIndex.run` retries on the newer generation.
     """
     reader = searcher.reader()
-    leaves = [reader] if reader.is_atomic() else [sub for sub, _ in reader.leaf_readers()]
+    leaves = [leaf for leaf, _offset in reader.leaf_readers()]  # [(reader, 0)] when atomic
     for leaf in leaves:
         perdoc = getattr(leaf, "_perdoc", None)
         segment = getattr(leaf, "segment", lambda: None)()

@@ -24,7 +24,18 @@ import psycopg
 
 from crawler.article import bare_host
 from indexer.pg_schema import TS_CONFIG
-from indexer.querylang import Days, Facet, Group, Node, Not, QueryError, Words, leaves, parse
+from indexer.querylang import (
+    Days,
+    Facet,
+    Group,
+    Node,
+    Not,
+    QueryError,
+    Words,
+    leaves,
+    nothing_to_search,
+    parse,
+)
 
 __all__ = ["Translated", "normalise", "parse", "translate"]
 
@@ -94,10 +105,7 @@ def translate(node: Node, lexemes: Lexemes, text: str) -> Translated:
     """The SQL for a tree and its words' tsqueries; QueryError when nothing searchable is left."""
     where = _sql(node, lexemes)
     if where is None:
-        raise QueryError(
-            f"nothing to search for in {text[:40]!r}: its words are too common (the, of) or "
-            "too short; add a more specific word"
-        )
+        raise nothing_to_search(text)
     rank = _tsquery(_positive(node), lexemes)
     if where[0] == "tsq":
         return Translated("d.tsv @@ %s::tsquery", [where[1]], rank)

@@ -31,7 +31,7 @@ from indexer.errors import IndexAccessError
 from indexer.pg_schema import SCHEMA_VERSION, current_version, migrate
 from indexer.pg_search import run_search
 from indexer.pg_write import Item, write_run
-from indexer.querylang import SEARCH_SECONDS, QueryError
+from indexer.querylang import SEARCH_SECONDS, QueryError, over_budget
 from indexer.request import MAX_PAGE, MAX_PER_PAGE, SearchRequest
 
 # A search running longer is cancelled and reported as too broad (the same budget as Whoosh's).
@@ -144,10 +144,7 @@ class PostgresIndex:
             try:
                 return run_search(conn, request)
             except errors.QueryCanceled:
-                raise QueryError(
-                    f"the search took longer than {SEARCH_SECONDS:g} s: add words or filters "
-                    "to narrow it"
-                ) from None
+                raise over_budget() from None
             except errors.SyntaxError as e:  # a tsquery we built wrong: say so, not a 500
                 raise QueryError(f"could not understand the query: {e.diag.message_primary}") from e
 

@@ -15,7 +15,17 @@ from typing import Any
 from whoosh import qparser, query
 from whoosh.fields import Schema
 
-from indexer.querylang import MAX_EXPANSION, Days, Facet, Node, Not, QueryError, Words, parse
+from indexer.querylang import (
+    MAX_EXPANSION,
+    Days,
+    Facet,
+    Node,
+    Not,
+    QueryError,
+    Words,
+    nothing_to_search,
+    parse,
+)
 
 __all__ = ["check_cost", "day_range", "parse_query"]
 
@@ -30,10 +40,7 @@ def parse_query(text: str | None, schema: Schema, any_word: bool = False) -> que
         return query.Every()
     parsed = _merge_repeats(_translate(node, _analysis(schema, any_word))).normalize()
     if parsed is query.NullQuery:
-        raise QueryError(
-            f"nothing to search for in {(text or '').strip()[:40]!r}: its words are too common "
-            "(the, of) or too short; add a more specific word"
-        )
+        raise nothing_to_search(text)
     return parsed
 
 

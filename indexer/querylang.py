@@ -89,6 +89,21 @@ class QueryError(ValueError):
         self.fix = fix
 
 
+def nothing_to_search(text: str | None) -> QueryError:
+    """What both backends answer when analysis leaves no word to search for."""
+    return QueryError(
+        f"nothing to search for in {(text or '').strip()[:40]!r}: its words are too common "
+        "(the, of) or too short; add a more specific word"
+    )
+
+
+def over_budget() -> QueryError:
+    """What both backends answer when a search runs past `SEARCH_SECONDS`."""
+    return QueryError(
+        f"the search took longer than {SEARCH_SECONDS:g} s: add words or filters to narrow it"
+    )
+
+
 # ---- the tree --------------------------------------------------------------------------------
 
 

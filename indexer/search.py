@@ -28,7 +28,7 @@ from whoosh.support.levenshtein import levenshtein
 from indexer.facets import FACETS, DocSet, Facet, count
 from indexer.live import LiveIndex
 from indexer.query import check_cost, day_range, parse_query
-from indexer.querylang import SEARCH_SECONDS, QueryError
+from indexer.querylang import SEARCH_SECONDS, over_budget
 from indexer.request import SNIPPET_CHARS, SearchRequest
 from indexer.schema import WEIGHTING
 from indexer.statecache import StateCache
@@ -88,7 +88,7 @@ def _select(searcher: Searcher, req: SearchRequest) -> _Selection:
         matched &= _date_docs(searcher, req.date_from, req.date_to)
 
     values = {
-        name: _per_state.get(searcher, f"facet:{name}", partial(read_values, facet=facet))
+        name: _per_state.get(searcher, f"facet:{name}", partial(_read_values, facet=facet))
         for name, facet in FACETS.items()
     }
     chosen: dict[str, set[int]] = {}
@@ -119,10 +119,7 @@ def _within_budget(docs: Any) -> Any:
     deadline = time.monotonic() + SEARCH_SECONDS
     for n, doc in enumerate(docs):
         if not n & 1023 and time.monotonic() > deadline:
-            raise QueryError(
-                f"the search took longer than {SEARCH_SECONDS:g} s: add words or filters to "
-                "narrow it"
-            )
+            raise over_budget()
         yield doc
 
 
@@ -406,8 +403,7 @@ def _read_groups(searcher: Searcher) -> _Groups:
     if "dup" not in searcher.schema.names():
         return _Groups({}, {})
     keyed: dict[str, list[int]] = {}
-    leaves = [(reader, 0)] if reader.is_atomic() else reader.leaf_readers()
-    for leaf, offset in leaves:
+    for leaf, offset in reader.leaf_readers():
         # A segment written without the field (an old run, a hand-made document) has no
         # column: its stored fields say the same, more slowly.
         if leaf.has_column("dup"):
@@ -434,17 +430,20 @@ def _read_groups(searcher: Searcher) -> _Groups:
 def _docnums_by_id(reader: Any) -> dict[str, int]:
     """Article id -> live document number, read in term order segment by segment: an id is
     in one document per segment, so its term's first document number is that document."""
-    leaves = [(reader, 0)] if reader.is_atomic() else reader.leaf_readers()
     found: dict[str, int] = {}
-    for leaf, offset in leaves:
+    for leaf, offset in reader.leaf_readers():
         if "id" not in leaf.indexed_field_names():
             continue
         for raw, info in leaf.iter_field("id"):
             docnum = info.min_id()
             if not leaf.is_deleted(docnum):
-                term = raw.decode("utf-8") if isinstance(raw, bytes) else str(raw)
-                found[term] = docnum + offset
+                found[_text(raw)] = docnum + offset
     return found
+
+
+def _text(raw: bytes | str) -> str:
+    """A term as the lexicon gives it (bytes in Whoosh's codecs) as text."""
+    return raw.decode("utf-8") if isinstance(raw, bytes) else str(raw)
 
 
 def _pubdays(searcher: Searcher) -> list[int]:
@@ -591,15 +590,13 @@ def _read_spelling(searcher: Searcher) -> _Spelling:
     """Read segment by segment, in term order: a multi-segment reader looks every term up in
     every segment (34 s at 20,000 articles, against under a second this way)."""
     reader = searcher.reader()
-    leaves = [reader] if reader.is_atomic() else [sub for sub, _ in reader.leaf_readers()]
     frequency: Counter[str] = Counter()
-    for leaf in leaves:
+    for leaf, _offset in reader.leaf_readers():
         for field_name in ("title", "text"):
             if field_name not in leaf.indexed_field_names():
                 continue
             for raw, info in leaf.iter_field(field_name):
-                term = raw.decode("utf-8") if isinstance(raw, bytes) else str(raw)
-                frequency[term] += info.doc_frequency()
+                frequency[_text(raw)] += info.doc_frequency()
     return _Spelling({term: n for term, n in frequency.items() if n >= 2})
 
 
@@ -620,14 +617,14 @@ def _surface_word(searcher: Searcher, stem: str) -> str | None:
 # ---- facet values, read from the Whoosh index -----------------------------------------------
 
 
-def read_values(searcher: Searcher, facet: Facet) -> dict[str, DocSet]:
+def _read_values(searcher: Searcher, facet: Facet) -> dict[str, DocSet]:
     """For one facet, value -> the set of (live) document numbers carrying it."""
     reader = searcher.reader()
     values: dict[str, DocSet] = {}
     if facet.field not in reader.indexed_field_names():
         return values
     for raw in reader.lexicon(facet.field):
-        term = raw.decode("utf-8") if isinstance(raw, bytes) else str(raw)
+        term = _text(raw)
         docs = frozenset(_postings(reader, facet.field, term))
         if docs:
             values[facet.display(term)] = docs
@@ -636,8 +633,6 @@ def read_values(searcher: Searcher, facet: Facet) -> dict[str, DocSet]:
 
 def _postings(reader: IndexReader, field: str, term: str) -> list[int]:
     """Document numbers carrying a term, across segments, without deleted documents."""
-    if reader.is_atomic():
-        return list(reader.postings(field, term).all_ids())
     ids: list[int] = []
     for sub, offset in reader.leaf_readers():
         if (field, term) in sub:

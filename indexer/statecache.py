@@ -27,7 +27,7 @@ StateKey = tuple[object, ...]
 def state_key(searcher: Searcher) -> StateKey:
     """The generation and segment ids a searcher sees."""
     reader = searcher.reader()
-    leaves = [reader] if reader.is_atomic() else [sub for sub, _ in reader.leaf_readers()]
+    leaves = [leaf for leaf, _offset in reader.leaf_readers()]  # [(reader, 0)] when atomic
     segments = tuple(sorted(str(leaf.segment().segment_id()) for leaf in leaves if leaf.segment()))
     return (reader.generation(), segments)
 

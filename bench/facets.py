@@ -8,14 +8,15 @@ next to the repo root): ``facets-dev.jsonl`` (100) and ``facets-train.jsonl`` (4
 
 What it prints, in order:
   * chains and countries by 5-fold cross-validation over all 500 (folds fixed by a seed): the
-    chain model is rebuilt from each fold's training part (``indexer.train_chains.train``) and
-    scored on the fold it never saw. The country rules are not learned, so their figure is
-    just their figure on each fold. Reported: the mean micro-F1 of the held-out folds, each
-    fold's, and per value the precision, recall and F1 over all held-out predictions;
+    chain model is rebuilt from each fold's training part
+    (``indexer.enrich.train_chains.train``) and scored on the fold it never saw. The country rules
+    are not learned, so their figure is just their figure on each fold. Reported: the mean micro-F1
+    of the held-out folds, each fold's, and per value the precision, recall and F1 over all
+    held-out predictions;
   * ``evaluate.py facets`` (the shared scorer, as a subprocess) on the held-out predictions;
   * the same for the shipped model on all 500, which it was trained on: that figure says
     nothing about new articles;
-  * the keyword rule alone (``indexer.taxonomy``), the method the model replaced, beside it;
+  * the keyword rule alone (``indexer.enrich.taxonomy``), the method the model replaced, beside it;
   * the year check, and enrichment speed on one core with the machine's load.
 
 The error listing is for finding *kinds* of error (a boundary of TAXONOMY.md the model misses,
@@ -39,9 +40,8 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from indexer import chain_model, countries, taxonomy  # noqa: E402
-from indexer.enrich import enrich, prepare  # noqa: E402
-from indexer.train_chains import LABEL_FILES, fold_numbers, load_rows, train, write  # noqa: E402
+from indexer.enrich import chain_model, countries, enrich, prepare, taxonomy  # noqa: E402
+from indexer.enrich.train_chains import LABEL_FILES, fold_numbers, load_rows, train, write  # noqa: E402
 
 FOLDS = 5
 SEED = 0  # fold assignment; the training's inner folds use their own seed
@@ -251,7 +251,9 @@ def main(argv: list[str] | None = None) -> int:
         "nothing about new articles"
     )
     print("\n".join("  " + line for line in evaluate(tool, rows, shipped)))
-    print("== the keyword rule alone (indexer/taxonomy.py, before the model), for comparison")
+    print(
+        "== the keyword rule alone (indexer/enrich/taxonomy.py, before the model), for comparison"
+    )
     rule = rule_predict(rows)
     dev, rest = rows[:n_dev], rows[n_dev:]
     for name, part in (

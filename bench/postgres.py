@@ -32,7 +32,7 @@ import psycopg  # noqa: E402
 from bench import corpus  # noqa: E402
 from bench.speed import choose_queries  # noqa: E402
 from crawler.article import Article  # noqa: E402
-from indexer.postgres import PostgresIndex  # noqa: E402
+from indexer.postgres.index import PostgresIndex  # noqa: E402
 from indexer.request import SearchRequest  # noqa: E402
 
 WARMUP = 20

@@ -6,7 +6,7 @@
 
 Each collection is indexed into a temporary Whoosh index through our own code path
 (`indexer.index_articles`: the same schema, analyzer and BM25F weighting as the live index),
-every topic is run as an any-word query through `indexer.search.export_rows` (the code behind
+every topic is run as an any-word query through `indexer.whoosh.search.export_rows` (the code behind
 the CSV export), the top 1000 are written as a TREC run, and the shared
 ``tools/evaluate.py ranking`` scores it, so the figures are computed exactly as the issue's
 targets are (MAP on CACM >= 0.31, on NPL >= 0.29; Lucene/Terrier BM25 publish 0.3114 / 0.2965).
@@ -34,8 +34,9 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from crawler.article import Article  # noqa: E402
-from indexer import LiveIndex, SearchRequest, index_articles  # noqa: E402
-from indexer.search import export_rows  # noqa: E402
+from indexer import SearchRequest  # noqa: E402
+from indexer.whoosh import LiveIndex, index_articles  # noqa: E402
+from indexer.whoosh.search import export_rows  # noqa: E402
 
 DEPTH = 1000
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")

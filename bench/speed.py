@@ -45,7 +45,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from bench import corpus  # noqa: E402
-from indexer.write import remove_index  # noqa: E402
+from indexer.whoosh.write import remove_index  # noqa: E402
 from tests.loopback import free_port  # noqa: E402
 
 BIN = Path(sys.executable).parent

@@ -1,20 +1,12 @@
-"""Enrichment, the Whoosh index and the search function that everything else calls."""
+"""The index: enrichment, the backend-neutral core, and the two backends (`indexer.whoosh`,
+`indexer.postgres`) behind one protocol (`indexer.backend`).
+
+Only the backend-neutral names are exported here, so that importing any part of the package
+(a PostgreSQL deployment, the web's parameter checks) does not load Whoosh.
+"""
 
 from indexer.errors import IndexAccessError
-from indexer.live import LiveIndex
 from indexer.querylang import QueryError
 from indexer.request import SearchRequest
-from indexer.search import get_document, search
-from indexer.write import index_articles, index_from_store, rebuild_from_store
 
-__all__ = [
-    "IndexAccessError",
-    "LiveIndex",
-    "QueryError",
-    "SearchRequest",
-    "get_document",
-    "index_articles",
-    "index_from_store",
-    "rebuild_from_store",
-    "search",
-]
+__all__ = ["IndexAccessError", "QueryError", "SearchRequest"]

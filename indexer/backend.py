@@ -12,14 +12,13 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
-from indexer.live import LiveIndex
-from indexer.postgres import PostgresIndex
-from indexer.search import SearchRequest, export_rows, get_document, search, timeline
+from indexer.document import IndexSummary, Item, Progress
+from indexer.postgres.index import PostgresIndex
+from indexer.request import SearchRequest
 from indexer.target import is_postgres_url
-from indexer.write import (
-    IndexSummary,
-    Item,
-    Progress,
+from indexer.whoosh.live import LiveIndex
+from indexer.whoosh.search import export_rows, get_document, search, timeline
+from indexer.whoosh.write import (
     index_from_store,
     rebuild_from_store,
     write_items,
@@ -45,7 +44,7 @@ class Backend(Protocol):
 
 class WhooshIndex:
     """The embedded index in a directory: searches through a `LiveIndex` (one searcher per
-    thread, refreshed on each commit), writes through `indexer.write` (the one writer)."""
+    thread, refreshed on each commit), writes through `indexer.whoosh.write` (the one writer)."""
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)

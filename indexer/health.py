@@ -148,9 +148,10 @@ def index_stats(
     """Documents, size and age of the index. `live` is the caller's LiveIndex when it has one
     (the web app); otherwise one is opened for the call. Either way a commit or a rebuild
     happening meanwhile is retried, not reported as an error."""
-    from indexer import IndexAccessError, LiveIndex
+    from indexer import IndexAccessError
     from indexer.target import is_postgres_url
-    from indexer.write import index_location
+    from indexer.whoosh import LiveIndex
+    from indexer.whoosh.write import index_location
 
     if is_postgres_url(index_dir):
         return _shared_index_stats(str(index_dir), live)
@@ -184,7 +185,7 @@ def index_stats(
 def _shared_index_stats(url: str, index: Any = None) -> dict[str, Any]:
     """Documents and generation of a PostgreSQL index (its size is the database's business)."""
     from indexer import IndexAccessError
-    from indexer.postgres import PostgresIndex, where
+    from indexer.postgres.index import PostgresIndex, where
 
     out: dict[str, Any] = {
         "path": where(url),

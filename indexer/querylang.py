@@ -8,7 +8,7 @@ scopes a group), wildcards (``semicond*``, ``wom?n``), and ranges of years and d
 (``year:[2020 TO 2022]``, ``date:2021-10``, ``date:[2020 TO 2021-06]``, either end open).
 A ``name:value`` with any other name is searched as the words it holds.
 
-Each backend translates the tree (`indexer.query` for Whoosh, `indexer.pg_query` for
+Each backend translates the tree (`indexer.whoosh.query` for Whoosh, `indexer.postgres.query` for
 PostgreSQL) and normalises words with its own analyzer, so stemming and stop words match
 what it indexed. What the backends cannot do alike is stated here, once, and tested
 (tests/indexer/test_query.py runs on both):

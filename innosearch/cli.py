@@ -292,7 +292,7 @@ def cmd_search(args: argparse.Namespace, config: Config) -> int:
 
 def cmd_migrate(args: argparse.Namespace, config: Config) -> int:
     """Creates or upgrades a PostgreSQL index's schema (the web app never does)."""
-    from indexer.pg_schema import SCHEMA_VERSION
+    from indexer.postgres.schema import SCHEMA_VERSION
     from indexer.target import is_postgres_url
 
     if not is_postgres_url(config.index_dir):

@@ -72,7 +72,7 @@ class SiteResult:
 @dataclass
 class RecrawlResult:
     sites: list[SiteResult] = field(default_factory=list)
-    index: Any = None  # indexer.write.IndexSummary
+    index: Any = None  # indexer.whoosh.write.IndexSummary
     index_error: str | None = None
 
     @property

@@ -17,7 +17,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from crawler.article import Article
-from indexer import index_articles
+from indexer.whoosh import index_articles
 from tests.pg_server import TEST_URL_ENV, PostgresMissing, Server, find_bindir, running
 from tests.redis_server import RedisMissing
 from tests.redis_server import running as redis_running
@@ -89,7 +89,7 @@ def pg_server() -> Iterator[Server]:
 def pg_built_index(pg_server: Server) -> Iterator[Any]:
     """The fixture articles in a PostgreSQL index, shared by read-only tests (the twin of
     `built_index`)."""
-    from indexer.postgres import PostgresIndex
+    from indexer.postgres.index import PostgresIndex
 
     index = PostgresIndex(pg_server.url(pg_server.create_database("fixtures")), migrate_schema=True)
     index.write((a, None, None, False) for a in fixture_articles())

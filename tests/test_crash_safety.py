@@ -12,7 +12,8 @@ import sys
 import time
 from pathlib import Path
 
-from indexer import LiveIndex, SearchRequest, search
+from indexer import SearchRequest
+from indexer.whoosh import LiveIndex, search
 
 TOPICS = ["semiconductor", "battery", "vaccine", "satellite", "graphene", "hydrogen", "robot"]
 

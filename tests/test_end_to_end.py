@@ -131,8 +131,8 @@ def test_syndicated_copies_on_the_site_share_a_duplicate_group(crawled, client) 
 def test_edited_taxonomy_reaches_the_index_by_rebuild_without_a_recrawl(
     crawled, cli: CLI, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request
 ) -> None:
-    from indexer.chain_model import MODEL_FILE
-    from indexer.lexicon import PACKAGE_DATA
+    from indexer.enrich.chain_model import MODEL_FILE
+    from indexer.enrich.lexicon import PACKAGE_DATA
 
     site, data, index = crawled
     model = json.loads((PACKAGE_DATA / MODEL_FILE).read_text(encoding="utf-8"))

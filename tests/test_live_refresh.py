@@ -22,8 +22,8 @@ import requests
 
 from crawler.article import Article
 from crawler.store import CrawlStore
-from indexer import LiveIndex, index_articles, rebuild_from_store
-from indexer.write import index_location, versions_dir
+from indexer.whoosh import LiveIndex, index_articles, rebuild_from_store
+from indexer.whoosh.write import index_location, versions_dir
 from tests.test_recrawl import INNOSEARCH, wait_for
 
 WORDS = re.findall(
@@ -193,7 +193,7 @@ def test_an_index_written_in_place_gets_versions_at_its_first_rebuild(tmp_path: 
     them to a version behind `current`, and a LiveIndex opened on the old one follows."""
     from whoosh import index as whoosh_index
 
-    from indexer.schema import make_schema
+    from indexer.whoosh.schema import make_schema
 
     index, data = tmp_path / "index", tmp_path / "data"
     index.mkdir()

@@ -24,7 +24,7 @@ from typing import Any
 import pycountry
 import pytest
 
-from indexer.taxonomy import chain_ids
+from indexer.enrich.taxonomy import chain_ids
 from innosearch.sample_site import DATE_STYLES, SampleSite, article_path, load_articles, serve
 
 CHAIN_IDS = set(chain_ids())  # the twelve of TAXONOMY.md, from our taxonomy data

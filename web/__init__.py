@@ -1,4 +1,4 @@
-"""The Flask app: the researchers' page and the JSON API, both over `indexer.search`.
+"""The Flask app: the researchers' page and the JSON API, both over the search of `indexer.backend`.
 
 The app only reads the index; the command line is the one writer.
 """

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from indexer.enrich.taxonomy import chain_ids
 from indexer.facets import FACETS
 from indexer.querylang import (
     MAX_EXPANSION,
@@ -17,7 +18,6 @@ from indexer.querylang import (
     SEARCH_SECONDS,
 )
 from indexer.request import INTERVALS, MAX_PAGE, MAX_PER_PAGE, SORTS
-from indexer.taxonomy import chain_ids
 from web.params import COUNTRY, FLAGS, MAX_VALUE_CHARS, MAX_VALUES, YEAR
 
 

@@ -10,7 +10,7 @@ from urllib.parse import urlencode, urlsplit
 from flask import Blueprint, abort, current_app, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
-from indexer import taxonomy
+from indexer.enrich import taxonomy
 from indexer.facets import FACETS
 from web import get_index
 from web.params import search_request
@@ -30,7 +30,7 @@ def is_http_url(url: Any) -> bool:
 
 
 def chain_names() -> dict[str, str]:
-    """Chain id -> name, from the taxonomy data file (indexer/data/chains.toml)."""
+    """Chain id -> name, from the taxonomy data file (indexer/enrich/data/chains.toml)."""
     return {chain.id: chain.name for chain in taxonomy.rules().chains}
 
 

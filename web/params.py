@@ -8,9 +8,9 @@ from datetime import date
 from werkzeug.datastructures import MultiDict
 
 from indexer import QueryError, SearchRequest
+from indexer.enrich.taxonomy import chain_ids
 from indexer.facets import FACETS
 from indexer.querylang import MAX_QUERY_CHARS
-from indexer.taxonomy import chain_ids
 
 MAX_VALUES = 50  # values of one facet in one request
 MAX_VALUE_CHARS = 100  # characters of one facet value (ids and codes are far shorter)

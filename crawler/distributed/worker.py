@@ -56,8 +56,9 @@ __all__ = ["SinkItem", "WorkerOptions", "WorkerSummary", "run_worker"]
 
 log = logging.getLogger("innosearch.worker")
 
-# What the sink receives, the item shape of `indexer.write`: the article, when it was fetched,
-# the HTTP status, and whether it is gone (a 404/410 took it down: delete it from the index).
+# What the sink receives, the item shape of `indexer.document.Item`: the article, when it was
+# fetched, the HTTP status, and whether it is gone (a 404/410 took it down: delete it from the
+# index).
 SinkItem = tuple[Article, str | None, int | None, bool]
 Sink = Callable[[list[SinkItem]], None]
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from indexer import index_articles
+from indexer.whoosh import index_articles
 from tests.conftest import fixture_articles
 from web.server import make_server, server_url
 

@@ -24,7 +24,8 @@ import redis
 from crawler.distributed.frontier import Frontier, seed
 from crawler.distributed.worker import SinkItem, WorkerOptions, run_worker
 from crawler.settings import CrawlSettings
-from indexer import LiveIndex, SearchRequest, search
+from indexer import SearchRequest
+from indexer.whoosh import LiveIndex, search
 from innosearch.sample_site import article_path, load_articles, serve
 from innosearch.sample_site.site import RequestRecord, SampleSite
 

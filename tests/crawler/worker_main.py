@@ -21,7 +21,7 @@ from pathlib import Path
 
 from crawler.distributed.worker import SinkItem, WorkerOptions, run_worker
 from crawler.settings import CrawlSettings
-from indexer.write import write_items
+from indexer.whoosh.write import write_items
 
 
 def whoosh_sink(index_dir: Path, hang_marker: Path | None = None):

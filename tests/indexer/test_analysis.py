@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from whoosh.formats import Positions
 
-from indexer.analysis import EnglishAnalyzer, FastPositions
+from indexer.whoosh.analysis import EnglishAnalyzer, FastPositions
 
 ANALYZER = EnglishAnalyzer()
 

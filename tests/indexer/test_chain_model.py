@@ -8,9 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from indexer import chain_model, taxonomy, train_chains
-from indexer.enrich import enrich, prepare
-from indexer.lexicon import PACKAGE_DATA
+from indexer.enrich import chain_model, enrich, prepare, taxonomy, train_chains
+from indexer.enrich.lexicon import PACKAGE_DATA
 
 FILLER = (
     "The city council met on Tuesday to discuss the budget for parks, schools and roads. "

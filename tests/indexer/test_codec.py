@@ -9,9 +9,9 @@ from whoosh.codec.whoosh3 import W3Codec
 from whoosh.qparser import QueryParser
 from whoosh.reading import IndexReader
 
-from indexer.codec import FastW3Codec
-from indexer.schema import WEIGHTING, make_schema
-from indexer.write import to_document
+from indexer.whoosh.codec import FastW3Codec
+from indexer.whoosh.schema import WEIGHTING, make_schema
+from indexer.whoosh.write import to_document
 from tests.conftest import fixture_articles
 
 QUERIES = ["semiconductor", "innovation week", '"science park"', "chip OR vehicle", "innov*"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from indexer.countries import detect
+from indexer.enrich.countries import detect
 
 
 def codes(text: str, caps_until: int = 0) -> set[str]:

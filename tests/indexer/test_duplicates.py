@@ -15,9 +15,9 @@ import pytest
 from whoosh import index as whoosh_index
 
 from crawler.article import Article
-from indexer import index_articles, write
 from indexer.duplicates import THRESHOLD, fingerprint
-from indexer.write import index_location
+from indexer.whoosh import index_articles, write
+from indexer.whoosh.write import index_location
 
 STORY = (
     "Nanjing's Jiangbei New Area opened a pilot line for gallium nitride power chips on Monday, "

@@ -15,8 +15,8 @@ import pytest
 
 from crawler.article import Article
 from indexer.errors import IndexAccessError
-from indexer.pg_schema import SCHEMA_VERSION, WRITE_LOCK, current_version, migrate
-from indexer.postgres import PostgresIndex
+from indexer.postgres.index import PostgresIndex
+from indexer.postgres.schema import SCHEMA_VERSION, WRITE_LOCK, current_version, migrate
 from indexer.request import SearchRequest
 from tests.conftest import CLI
 from tests.pg_server import Server

@@ -10,8 +10,8 @@ import pytest
 
 from indexer import QueryError, SearchRequest
 from indexer.backend import WhooshIndex
-from indexer.query import parse_query
-from indexer.schema import make_schema
+from indexer.whoosh.query import parse_query
+from indexer.whoosh.schema import make_schema
 
 
 def found(backend: Any, q: str, **kwargs: Any) -> set[str]:

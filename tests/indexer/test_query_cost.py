@@ -15,7 +15,7 @@ import pytest
 import requests
 
 from crawler.article import Article
-from indexer import index_articles
+from indexer.whoosh import index_articles
 from tests.web.test_search_under_commits import loopback_server
 
 ARTICLES = 3000

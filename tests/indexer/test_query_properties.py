@@ -10,7 +10,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from indexer import LiveIndex, QueryError, SearchRequest, search
+from indexer import QueryError, SearchRequest
+from indexer.whoosh import LiveIndex, search
 
 OPERATORS = [
     "AND",

@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 
 from crawler.article import Article
-from indexer import LiveIndex, QueryError, SearchRequest, index_articles, search
+from indexer import QueryError, SearchRequest
+from indexer.whoosh import LiveIndex, index_articles, search
 
 
 @pytest.fixture
@@ -190,8 +191,8 @@ def index_with_copies(path: Path, dup_indexed: bool) -> None:
     from whoosh import index as whoosh_index
     from whoosh.fields import ID, STORED
 
-    from indexer.schema import make_schema
-    from indexer.write import to_document
+    from indexer.whoosh.schema import make_schema
+    from indexer.whoosh.write import to_document
 
     schema = make_schema()
     if "dup" not in schema.names():
@@ -263,7 +264,7 @@ def test_did_you_mean_offers_the_index_words(index: LiveIndex) -> None:
 
 
 def test_export_rows_reach_every_hit_in_rank_order(index: LiveIndex) -> None:
-    from indexer.search import export_rows
+    from indexer.whoosh.search import export_rows
 
     rows = list(export_rows(index, SearchRequest(q="")))
     assert len(rows) == 7

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from crawler.article import Article
-from indexer import LiveIndex, SearchRequest, index_articles, search
+from indexer import SearchRequest
+from indexer.whoosh import LiveIndex, index_articles, search
 
 FILLER = "Officials met in the capital on Tuesday to discuss the annual budget. " * 12
 ARTICLES = [

@@ -9,8 +9,8 @@ from pathlib import Path
 
 from whoosh.searching import Searcher
 
-from indexer import LiveIndex, index_articles
-from indexer.statecache import StateCache
+from indexer.whoosh import LiveIndex, index_articles
+from indexer.whoosh.statecache import StateCache
 from tests.conftest import fixture_articles
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import tomllib
 
-from indexer.lexicon import data_file, plural_forms
-from indexer.taxonomy import chain_ids, classify
+from indexer.enrich.lexicon import data_file, plural_forms
+from indexer.enrich.taxonomy import chain_ids, classify
 
 TAXONOMY_IDS = [
     "software",

@@ -10,10 +10,12 @@ import pytest
 from whoosh import index as whoosh_index
 
 from crawler.article import Article
-from indexer import LiveIndex, SearchRequest, chain_model, index_articles, search
-from indexer import write as write_module
-from indexer.lexicon import PACKAGE_DATA
-from indexer.write import index_location
+from indexer import SearchRequest
+from indexer.enrich import chain_model
+from indexer.enrich.lexicon import PACKAGE_DATA
+from indexer.whoosh import LiveIndex, index_articles, search
+from indexer.whoosh import write as write_module
+from indexer.whoosh.write import index_location
 from tests.conftest import fixture_articles
 
 

@@ -22,7 +22,7 @@ from typing import Any
 import requests
 
 from crawler.article import Article
-from indexer import index_articles
+from indexer.whoosh import index_articles
 from tests.conftest import fixture_articles
 from tests.test_live_refresh import article
 from web import create_app, get_index

@@ -21,8 +21,8 @@ import requests
 from flask.testing import FlaskClient
 
 from crawler.article import Article
-from indexer import index_articles
-from indexer.write import open_index, to_document
+from indexer.whoosh import index_articles
+from indexer.whoosh.write import open_index, to_document
 from tests.test_live_refresh import Server
 from web import create_app, get_index
 from web.server import make_server

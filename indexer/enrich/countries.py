@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pycountry
 
-from indexer.lexicon import Hit, Lexicon, Term, data_file, plural_forms
+from indexer.enrich.lexicon import Hit, Lexicon, Term, data_file, plural_forms
 
 NAME, ADJECTIVE, PREFIX, PREFIX_ALONE, GUARD = "name", "adjective", "prefix", "prefix-alone", ""
 

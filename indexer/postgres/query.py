@@ -23,7 +23,7 @@ from typing import Any
 import psycopg
 
 from crawler.article import bare_host
-from indexer.pg_schema import TS_CONFIG
+from indexer.postgres.schema import TS_CONFIG
 from indexer.querylang import (
     Days,
     Facet,

@@ -32,7 +32,7 @@ CREATE TABLE documents (
     published text,                        -- as extracted: an ISO date, or NULL
     pubday date,                           -- its day, for date ranges and newest-first order
     year integer,                          -- the year facet (TAXONOMY.md: none when undated)
-    chains text[] NOT NULL DEFAULT '{}',   -- the chain facet, ids as in indexer/data
+    chains text[] NOT NULL DEFAULT '{}',   -- the chain facet, ids as in indexer/enrich/data
     countries text[] NOT NULL DEFAULT '{}',-- the country facet, upper-case ISO codes
     authors jsonb NOT NULL DEFAULT '[]',
     language text NOT NULL DEFAULT '',

@@ -1,10 +1,10 @@
 """Enrichment: the year, industry chains and countries of an article, with their evidence.
 
 This is the one entry point the indexer and the `innosearch enrich` command call. The
-vocabularies and the chain model are loaded once per process (see `indexer.taxonomy`,
-`indexer.chain_model` and `indexer.countries`), so enriching an article is two regex passes
-over its text, one split into words and a few hundred multiplications: about 1,200 articles/s
-on one core (bench/facets.py), against 2,300/s for the keyword rule the model replaced.
+vocabularies and the chain model are loaded once per process (see `indexer.enrich.taxonomy`,
+`indexer.enrich.chain_model` and `indexer.enrich.countries`), so enriching an article is two
+regex passes over its text, one split into words and a few hundred multiplications: about 1,200
+articles/s on one core (bench/facets.py), against 2,300/s for the keyword rule the model replaced.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
-from indexer import chain_model, countries, taxonomy
-from indexer.lexicon import data_file
+from indexer.enrich import chain_model, countries, taxonomy
+from indexer.enrich.lexicon import data_file
 
 # The data files whose contents decide the facets: a change to any asks for a rebuild.
 DATA_FILES = ("chains.toml", "countries.toml", chain_model.MODEL_FILE)

@@ -1,9 +1,9 @@
 """The learned chain classifier: the lexicon's evidence and the article's words, weighed by a
 linear model trained on the labelled articles.
 
-The keyword rule of `indexer.taxonomy` scored 0.90 on the articles its terms were written from
-and 0.76 on articles nobody had read (issue 15): hand-set thresholds learn the articles they are
-tuned on. Here the lexicon stays the prior knowledge (which terms belong to which chain, how
+The keyword rule of `indexer.enrich.taxonomy` scored 0.90 on the articles its terms were written
+from and 0.76 on articles nobody had read (issue 15): hand-set thresholds learn the articles they
+are tuned on. Here the lexicon stays the prior knowledge (which terms belong to which chain, how
 telling each tier is), and a logistic regression trained on the labelled set decides how much
 each kind of lexicon evidence counts per chain and which other words confirm or veto it
 ("crash" and "navy" beside "aircraft", "oil" beside "energy").
@@ -11,11 +11,11 @@ each kind of lexicon evidence counts per chain and which other words confirm or 
 Each chain with enough labelled articles has its own regression over its lexicon features and
 the words; a chain with a handful leans on one regression of the lexicon features shared by all
 chains (what such evidence means for any chain). Weights are learned by
-`indexer.train_chains`; each chain's threshold is 0 unless a maintainer raises it (precision)
+`indexer.enrich.train_chains`; each chain's threshold is 0 unless a maintainer raises it (precision)
 or lowers it (recall) in the data file.
 
 At run time nothing of scikit-learn is imported: the weights live in `data/chain_model.json`
-(rebuilt by `python -m indexer.train_chains`), and scoring an article is a dictionary look-up
+(rebuilt by `python -m indexer.enrich.train_chains`), and scoring an article is a dictionary look-up
 per word, so enrichment stays several times faster than indexing.
 """
 
@@ -32,8 +32,8 @@ from pathlib import Path
 
 import numpy as np
 
-from indexer import taxonomy
-from indexer.lexicon import Hit, data_file
+from indexer.enrich import taxonomy
+from indexer.enrich.lexicon import Hit, data_file
 
 MODEL_FILE = "chain_model.json"
 

@@ -1,9 +1,9 @@
 """The PostgreSQL index: the shared index for teams, beside the embedded Whoosh one.
 
 `PostgresIndex(url, read_urls)` is the one object callers hold. Opened by a command that
-writes, it creates or upgrades the schema (`indexer.pg_schema`); opened by the web app or a
-search, it only checks it. It writes on the primary (`indexer.pg_write`: one transaction per
-run) and searches through connection pools (`indexer.pg_search`), round-robin over the read
+writes, it creates or upgrades the schema (`indexer.postgres.schema`); opened by the web app or a
+search, it only checks it. It writes on the primary (`indexer.postgres.write`: one transaction per
+run) and searches through connection pools (`indexer.postgres.search`), round-robin over the read
 replica URLs when there are any, so search load can grow by adding replicas while writes stay
 on one server. Search sessions are read-only and time-limited: a search can neither change
 the index nor hold a connection for long.
@@ -28,9 +28,9 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 
 from indexer.document import IndexSummary, Progress
 from indexer.errors import IndexAccessError
-from indexer.pg_schema import SCHEMA_VERSION, current_version, migrate
-from indexer.pg_search import run_search
-from indexer.pg_write import Item, write_run
+from indexer.postgres.schema import SCHEMA_VERSION, current_version, migrate
+from indexer.postgres.search import run_search
+from indexer.postgres.write import Item, write_run
 from indexer.querylang import SEARCH_SECONDS, QueryError, over_budget
 from indexer.request import MAX_PAGE, MAX_PER_PAGE, SearchRequest
 

@@ -21,12 +21,12 @@ from whoosh.index import LockError
 
 from crawler.article import Article
 from indexer import enrich as enrichment
-from indexer.codec import FastW3Codec
 from indexer.document import IndexSummary, Item, Progress, to_document
 from indexer.duplicates import DuplicateFinder, PrintStore, fingerprint
 from indexer.errors import IndexAccessError
-from indexer.schema import SCHEMA_VERSION, make_schema
-from indexer.subwriters import SubWriterDied, WatchedMpWriter
+from indexer.whoosh.codec import FastW3Codec
+from indexer.whoosh.schema import SCHEMA_VERSION, make_schema
+from indexer.whoosh.subwriters import SubWriterDied, WatchedMpWriter
 
 STATE_FILE = "innosearch-state.json"
 
@@ -193,8 +193,8 @@ def write_items(
         ix.close()
         raise IndexAccessError(
             f"the index at {index_dir} was enriched with other facet data (the chain model or "
-            "a file in indexer/data changed since): run `innosearch index --rebuild`, or index "
-            "into a new directory"
+            "a file in indexer/enrich/data changed since): run `innosearch index --rebuild`, or "
+            "index into a new directory"
         )
     items, bulk = _bulk(ix, items)
     try:

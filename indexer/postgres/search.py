@@ -1,6 +1,6 @@
 """Searching the PostgreSQL index: the INTERFACE.md object from one SQL statement.
 
-The semantics are those of `indexer.search` on Whoosh, so callers cannot tell the backends
+The semantics are those of `indexer.whoosh.search` on Whoosh, so callers cannot tell the backends
 apart: all words required (or any word), facets multi-select (values of one facet ORed,
 facets ANDed, each facet's counts computed without its own selection), copies of one story
 (`dup` groups) shown and counted once, relevance then newest first, or newest first.
@@ -24,8 +24,8 @@ from typing import Any
 import psycopg
 
 from indexer.facets import FACETS
-from indexer.pg_query import normalise, parse, translate
-from indexer.pg_schema import TS_CONFIG
+from indexer.postgres.query import normalise, parse, translate
+from indexer.postgres.schema import TS_CONFIG
 from indexer.request import SNIPPET_CHARS, SearchRequest
 from indexer.timeline import timeline_of
 

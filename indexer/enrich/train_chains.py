@@ -1,12 +1,12 @@
-"""Build the chain model (`indexer/data/chain_model.json`) from the labelled articles.
+"""Build the chain model (`indexer/enrich/data/chain_model.json`) from the labelled articles.
 
-    python -m indexer.train_chains                      # from ../shared/data/labels/facets-*.jsonl
-    python -m indexer.train_chains --labels a.jsonl b.jsonl --out model.json
+    python -m indexer.enrich.train_chains       # from ../shared/data/labels/facets-*.jsonl
+    python -m indexer.enrich.train_chains --labels a.jsonl b.jsonl --out model.json
 
 The build is reproducible: the same labelled files give the same file, byte for byte on one
 machine (fixed fold seeds, a deterministic solver, rounded weights, sorted keys), and the same
 predictions anywhere. No network: scikit-learn fits a logistic regression, and only its weights
-are written (see `indexer.chain_model` for what they mean and how they are applied).
+are written (see `indexer.enrich.chain_model` for what they mean and how they are applied).
 
 What is learned, from the labelled articles alone (see bench/facets.py for held-out figures):
   * a pooled regression over the lexicon features of every (article, chain) pair, with a bias
@@ -36,10 +36,9 @@ from scipy import sparse
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 from sklearn.linear_model import LogisticRegression
 
-from indexer import chain_model, taxonomy
-from indexer.chain_model import LEXICON_FEATURES, Features
-from indexer.enrich import prepare
-from indexer.lexicon import PACKAGE_DATA
+from indexer.enrich import chain_model, prepare, taxonomy
+from indexer.enrich.chain_model import LEXICON_FEATURES, Features
+from indexer.enrich.lexicon import PACKAGE_DATA
 
 REPO = Path(__file__).resolve().parent.parent
 LABEL_FILES = ("facets-dev.jsonl", "facets-train.jsonl")
@@ -157,7 +156,9 @@ def train(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
             "words": dict(sorted(kept.items())),
         }
     return {
-        "about": "built by `python -m indexer.train_chains`: see indexer/chain_model.py",
+        "about": (
+            "built by `python -m indexer.enrich.train_chains`: see indexer/enrich/chain_model.py"
+        ),
         "articles": len(rows),
         "settings": {
             "C": C,

@@ -1,9 +1,9 @@
 """Writing the PostgreSQL index: one transaction per run, upserts by id, deletes for gone pages.
 
-The same contract as the Whoosh writer (`indexer.write.write_items`): each run is atomic (searches
-see the last committed run until this one commits, and a run that dies leaves it untouched),
-documents are keyed by id so re-running is harmless, and articles are enriched by the same
-`to_document`. Near-duplicate groups use the same MinHash fingerprints and threshold; the LSH
+The same contract as the Whoosh writer (`indexer.whoosh.write.write_items`): each run is atomic
+(searches see the last committed run until this one commits, and a run that dies leaves it
+untouched), documents are keyed by id so re-running is harmless, and articles are enriched by the
+same `to_document`. Near-duplicate groups use the same MinHash fingerprints and threshold; the LSH
 band tokens are a text[] column with a GIN index, so finding candidates is one `&&` query per
 batch of articles. A run sees its own uncommitted rows, so copies within one run group too.
 
@@ -26,7 +26,7 @@ from indexer import enrich as enrichment
 from indexer.document import IndexSummary, Item, Progress, to_document
 from indexer.duplicates import Fingerprint, fingerprint, group_key
 from indexer.errors import IndexAccessError
-from indexer.pg_schema import WRITE_LOCK
+from indexer.postgres.schema import WRITE_LOCK
 
 BATCH = 500  # articles per round of candidate lookup and upsert
 ANALYZE_AFTER = 1000  # changes in one run from which the run refreshes the planner's statistics
@@ -73,7 +73,7 @@ def write_run(
         if not replace and built and built[1] and built[0] != enrichment.version():
             raise IndexAccessError(
                 "the PostgreSQL index was enriched with other facet data (the chain model or a "
-                "file in indexer/data changed since): run `innosearch index --rebuild`"
+                "file in indexer/enrich/data changed since): run `innosearch index --rebuild`"
             )
         if replace:
             conn.execute("DELETE FROM documents")

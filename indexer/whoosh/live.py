@@ -4,7 +4,7 @@ Whoosh readers see the generation they were opened on. Opening the index per req
 indexer's commits (a `_MAIN_n.toc` vanishes under the opener), so each thread keeps one searcher
 and swaps it when the index directory holds a newer generation or was replaced by a rebuild.
 
-A rebuild swaps the index link to a new version directory (see `indexer.write`). The index is
+A rebuild swaps the index link to a new version directory (see `indexer.whoosh.write`). The index is
 opened on the link's resolved target, never through the link, so an open index keeps reading
 its own version; the next search notices the new target and reopens. When a rebuild removes the
 old version under a searcher, the missing file is retried on the new one.
@@ -23,7 +23,7 @@ from whoosh import index as whoosh_index
 from whoosh.searching import Searcher
 
 from indexer.errors import IndexAccessError
-from indexer.write import index_location
+from indexer.whoosh.write import index_location
 
 T = TypeVar("T")
 

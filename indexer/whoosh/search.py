@@ -26,13 +26,13 @@ from whoosh.support.charset import accent_map
 from whoosh.support.levenshtein import levenshtein
 
 from indexer.facets import FACETS, DocSet, Facet, count
-from indexer.live import LiveIndex
-from indexer.query import check_cost, day_range, parse_query
 from indexer.querylang import SEARCH_SECONDS, over_budget
 from indexer.request import SNIPPET_CHARS, SearchRequest
-from indexer.schema import WEIGHTING
-from indexer.statecache import StateCache
 from indexer.timeline import timeline_of
+from indexer.whoosh.live import LiveIndex
+from indexer.whoosh.query import check_cost, day_range, parse_query
+from indexer.whoosh.schema import WEIGHTING
+from indexer.whoosh.statecache import StateCache
 
 _per_state = StateCache()
 
@@ -142,7 +142,7 @@ def _ranked(
 
 
 def _scoring(searcher: Searcher) -> Searcher:
-    """The searcher with our BM25 (indexer.schema.WEIGHTING): a light view on the same reader
+    """The searcher with our BM25 (indexer.whoosh.schema.WEIGHTING): a light view on the same reader
     when the searcher was opened with Whoosh's default weighting."""
     if isinstance(searcher.weighting, type(WEIGHTING)):
         return searcher

@@ -12,7 +12,7 @@ from math import log
 from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 from whoosh.scoring import BM25F
 
-from indexer.analysis import EnglishAnalyzer, FastPositions
+from indexer.whoosh.analysis import EnglishAnalyzer, FastPositions
 
 # Bump when the schema or the enrichment changes in a way that needs `index --rebuild`.
 SCHEMA_VERSION = 4
@@ -37,7 +37,7 @@ class BM25(BM25F):
         return log(1 + (n - df + 0.5) / (df + 0.5))
 
 
-# The scoring every search uses (see indexer/search.py). A word in the title weighs double
+# The scoring every search uses (see indexer/whoosh/search.py). A word in the title weighs double
 # (`field_boost` below), and each field is normalised by its own average length.
 WEIGHTING = BM25()
 
@@ -71,7 +71,7 @@ def make_schema() -> Schema:
 
 
 def _text(field_boost: float = 1.0) -> TEXT:
-    """A stored, searchable text field analysed by indexer/analysis.py, with positions for
+    """A stored, searchable text field analysed by indexer/whoosh/analysis.py, with positions for
     phrase queries."""
     field = TEXT(stored=True, analyzer=EnglishAnalyzer(), field_boost=field_boost)
     field.format = FastPositions(field_boost=field_boost)

@@ -1,7 +1,7 @@
 """Industry chains: the twelve chain definitions and the "substantial part" rule.
 
 The rule alone no longer decides: its counts and its verdict are features of the learned chain
-model (`indexer.chain_model`), which generalises better to articles nobody tuned it on.
+model (`indexer.enrich.chain_model`), which generalises better to articles nobody tuned it on.
 
 TAXONOMY.md gives an article a chain when a substantial part of it (a paragraph, or its main
 subject) is about that chain, and says a passing word is not enough. The definitions (names,
@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from indexer.lexicon import Hit, Lexicon, Term, data_file, plural_forms
+from indexer.enrich.lexicon import Hit, Lexicon, Term, data_file, plural_forms
 
 TIERS = {"core": 3.0, "strong": 2.0, "support": 1.0}
 NEGATIVE = "negative"

@@ -44,24 +44,27 @@ def test_second_run_refuses_with_the_holder_named(tmp_path: Path) -> None:
         child.stdout.close()  # type: ignore[union-attr]
 
 
-def test_a_killed_holder_leaves_the_lock_free(tmp_path: Path) -> None:
-    path = tmp_path / "recrawl.lock"
+def killed_holder(path: Path) -> int:
+    """The pid of a run that took the lock and was killed with it held (SIGKILL: no clean-up)."""
     child = hold_in_child(path)
     os.kill(child.pid, signal.SIGKILL)
     child.wait()
     child.stdout.close()  # type: ignore[union-attr]
+    return child.pid
+
+
+def test_a_killed_holder_leaves_the_lock_free(tmp_path: Path) -> None:
+    path = tmp_path / "recrawl.lock"
+    killed_holder(path)
     with RunLock(path):
         assert str(os.getpid()) in path.read_text()
 
 
 def test_the_next_run_learns_that_the_last_one_was_killed(tmp_path: Path) -> None:
     path = tmp_path / "recrawl.lock"
-    child = hold_in_child(path)
-    os.kill(child.pid, signal.SIGKILL)
-    child.wait()
-    child.stdout.close()  # type: ignore[union-attr]
+    pid = killed_holder(path)
     with RunLock(path) as lock:
-        assert lock.stale is not None and f"pid {child.pid}" in lock.stale
+        assert lock.stale is not None and f"pid {pid}" in lock.stale
     # A clean exit leaves nothing to report.
     with RunLock(path) as lock:
         assert lock.stale is None

@@ -151,13 +151,7 @@ def _sql(node: Node, lexemes: Lexemes) -> tuple[str, str, list[Any]] | tuple[str
     if isinstance(node, Facet):
         return ("sql", *_facet_sql(node))
     if isinstance(node, Days):
-        conds, params = [], []
-        if node.low:
-            conds.append("d.pubday >= %s")
-            params.append(node.low)
-        if node.high:
-            conds.append("d.pubday <= %s")
-            params.append(node.high)
+        conds, params = day_range(node.low, node.high)
         return ("sql", "(" + " AND ".join(conds or ["d.pubday IS NOT NULL"]) + ")", params)
     if isinstance(node, Not):
         inner = _condition(_sql(node.child, lexemes))
@@ -169,6 +163,19 @@ def _sql(node: Node, lexemes: Lexemes) -> tuple[str, str, list[Any]] | tuple[str
         return None
     joiner = " AND " if node.op == "&" else " OR "
     return ("sql", "(" + joiner.join(p[0] for p in kept) + ")", [v for p in kept for v in p[1]])
+
+
+def day_range(low: Any, high: Any) -> tuple[list[str], list[Any]]:
+    """SQL conditions on the publication day for an inclusive range (either end may be open),
+    with their parameters: a `date:` term of the query and the request's date filter alike."""
+    conds, params = [], []
+    if low:
+        conds.append("d.pubday >= %s")
+        params.append(low)
+    if high:
+        conds.append("d.pubday <= %s")
+        params.append(high)
+    return conds, params
 
 
 def _condition(part: Any) -> tuple[str, list[Any]] | None:

@@ -24,7 +24,7 @@ from typing import Any
 import psycopg
 
 from indexer.facets import FACETS
-from indexer.postgres.query import normalise, parse, translate
+from indexer.postgres.query import day_range, normalise, parse, translate
 from indexer.postgres.schema import TS_CONFIG
 from indexer.request import SNIPPET_CHARS, SearchRequest
 from indexer.timeline import timeline_of
@@ -74,14 +74,9 @@ def run_search(conn: psycopg.Connection, req: SearchRequest) -> dict[str, Any]:
             flags[name] = f"f_{name}"
             columns.append(f"({_FLAG[name]}) AS f_{name}")
             args.append(_values(name, selected))
-    conditions = [where]
-    args += params
-    if req.date_from:
-        conditions.append("d.pubday >= %s")
-        args.append(req.date_from)
-    if req.date_to:
-        conditions.append("d.pubday <= %s")
-        args.append(req.date_to)
+    days, day_args = day_range(req.date_from, req.date_to)
+    conditions = [where, *days]
+    args += params + day_args
     sql.append(
         "WITH m AS MATERIALIZED (SELECT d.id, d.dup, d.year, d.chains, d.countries, d.pubday, "
         + ", ".join(columns)

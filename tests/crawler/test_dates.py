@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-import gzip
-import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from crawler.extract import extract
 from crawler.extract.dates import find_published, parse_date
+from tests.scorer import score
 
 FIXTURES = Path(__file__).parent / "fixtures"
 REPO = Path(__file__).resolve().parents[2]
@@ -179,19 +176,11 @@ def test_last_change_when_the_page_gives_no_publication_date() -> None:
 
 
 def test_year_accuracy_on_the_dates_benchmark(tmp_path: Path, shared: Path) -> None:
-    folder, evaluate = shared / "data" / "dates", shared / "tools" / "evaluate.py"
-    gold = json.loads((folder / "ground-truth.json").read_text(encoding="utf-8"))
-    with (tmp_path / "pred.jsonl").open("w", encoding="utf-8") as out:
-        for key, record in gold.items():
-            body = gzip.decompress((folder / "html" / f"{key}.html.gz").read_bytes())
-            published = extract(body, url=record["url"]).published
-            out.write(json.dumps({"id": key, "published": published}) + "\n")
-    done = subprocess.run(
-        [sys.executable, str(evaluate), "dates", str(folder / "ground-truth.json"),
-         str(tmp_path / "pred.jsonl")],
-        capture_output=True, text=True, check=True,
+    report = score(
+        shared, "dates", shared / "data" / "dates",
+        lambda body, url: extract(body, url=url).published, tmp_path / "pred.jsonl",
     )  # fmt: skip
-    summary, headline = done.stdout.strip().splitlines()[-2:]
+    summary, headline = report.strip().splitlines()[-2:]
     wrong = float(summary.split("wrong year")[1].split()[0])
-    assert float(headline.split()[-1]) >= 0.98, done.stdout
-    assert wrong <= 0.01, done.stdout
+    assert float(headline.split()[-1]) >= 0.98, report
+    assert wrong <= 0.01, report

@@ -6,15 +6,13 @@ extractor; the tests check that the body paragraphs are there and the furniture 
 
 from __future__ import annotations
 
-import gzip
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from crawler.extract import ExtractOptions, extract
+from tests.scorer import score
 
 from .conftest import extract_cleanly
 
@@ -295,18 +293,9 @@ def test_ad_slot_labels_are_not_paragraphs() -> None:
 
 
 def test_text_f1_on_the_article_extraction_benchmark(tmp_path: Path, shared: Path) -> None:
-    folder = shared / "data" / "extraction" / "aeb"
-    evaluate = shared / "tools" / "evaluate.py"
-    gold = json.loads((folder / "ground-truth.json").read_text(encoding="utf-8"))
-    with (tmp_path / "pred.jsonl").open("w", encoding="utf-8") as out:
-        for key, record in gold.items():
-            body = gzip.decompress((folder / "html" / f"{key}.html.gz").read_bytes())
-            text = extract(body, url=record.get("url", "")).text
-            out.write(json.dumps({"id": key, "text": text}) + "\n")
-    done = subprocess.run(
-        [sys.executable, str(evaluate), "extraction", str(folder / "ground-truth.json"),
-         str(tmp_path / "pred.jsonl")],
-        capture_output=True, text=True, check=True,
+    report = score(
+        shared, "extraction", shared / "data" / "extraction" / "aeb",
+        lambda body, url: extract(body, url=url).text, tmp_path / "pred.jsonl",
     )  # fmt: skip
-    f1 = float(done.stdout.strip().splitlines()[-1].split()[-1])
-    assert f1 >= 0.97, done.stdout
+    f1 = float(report.strip().splitlines()[-1].split()[-1])
+    assert f1 >= 0.97, report

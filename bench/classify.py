@@ -11,7 +11,7 @@ Three sites on loopback, each crawled by the real crawler (`crawler.crawl.crawl`
    summaries, 25 a page, paged with rel=next) like a real section front. Every aeb page is one
    news article; so are the dates pages except the NOT_ARTICLES below, checked by hand.
 2. the bundled sample site (`innosearch.sample_site`): its home and section pages are listings;
-3. the crawler tests' trap site (`tests/crawler/trap_site.py`): its front and section pages are.
+3. the crawler tests' trap site (`innosearch.sample_site.wire`): its front and section pages are.
 
 Printed: real article pages kept as articles / real article pages (floor: 98%; pages whose
 robots meta says noindex are not counted: the crawler must not keep them), and listing
@@ -39,9 +39,9 @@ from crawler.extract import extract  # noqa: E402
 from crawler.settings import CrawlSettings  # noqa: E402
 from crawler.store import CrawlStore  # noqa: E402
 from crawler.urls import normalize_url  # noqa: E402
+from innosearch.sample_site import LoopbackSite, Route  # noqa: E402
 from innosearch.sample_site import serve as serve_sample_site  # noqa: E402
-from tests.crawler.conftest import Route, Site, serving  # noqa: E402
-from tests.crawler.trap_site import TrapSite  # noqa: E402
+from innosearch.sample_site.wire import TrapSite  # noqa: E402
 
 SHARED = Path(os.environ.get("INNOSEARCH_SHARED", REPO.parent / "shared"))
 SETS = ("extraction/aeb", "dates")
@@ -107,7 +107,7 @@ def real_pages() -> list[tuple[str, str, str, bytes]]:
     return pages
 
 
-def build_real_site(site: Site, pages: list[tuple[str, str, str, bytes]]) -> dict[str, str]:
+def build_real_site(site: LoopbackSite, pages: list[tuple[str, str, str, bytes]]) -> dict[str, str]:
     """Routes every page at its original URL's path and query on ``site``; returns the page
     URL on the site for each "set:id". Then the section pages that link to them."""
     urls: dict[str, str] = {}
@@ -156,7 +156,7 @@ def build_real_site(site: Site, pages: list[tuple[str, str, str, bytes]]) -> dic
 def real_site(quiet: bool) -> tuple[int, int, int]:
     """Kept real articles, real articles, section pages kept; prints each miss."""
     pages = real_pages()
-    with serving(Site()) as site, tempfile.TemporaryDirectory() as data:
+    with LoopbackSite() as site, tempfile.TemporaryDirectory() as data:
         urls = build_real_site(site, pages)
         section_urls = {site.base + path for path in site.routes if path.startswith("/section/")}
         with CrawlStore(data) as store:
@@ -195,14 +195,14 @@ def sample_site() -> tuple[int, int, int, int]:
     with serve_sample_site() as site, tempfile.TemporaryDirectory() as data:
         article_urls = {site.article_url(rec) for rec in site.articles}
         with CrawlStore(data) as store:
-            crawl([site.url], store, settings(500, 10))
+            crawl([site.url()], store, settings(500, 10))
             kept = kept_urls(store)
             others = {url for url, _ in store.archived_pages()} - article_urls
     return len(kept & article_urls), len(article_urls), len(others), len(kept - article_urls)
 
 
 def trap_site() -> tuple[int, int, int, int]:
-    with serving(Site()) as site, tempfile.TemporaryDirectory() as data:
+    with LoopbackSite() as site, tempfile.TemporaryDirectory() as data:
         trap = TrapSite(site)
         listings = {site.base + "/", site.base + "/section?page=1", site.base + "/section?page=2"}
         with CrawlStore(data) as store:

@@ -21,15 +21,15 @@ from __future__ import annotations
 
 import argparse
 import gzip
-import hashlib
 import multiprocessing
 import os
 import resource
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import replace
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from multiprocessing.connection import Connection
 from multiprocessing.synchronize import Event
 from pathlib import Path
 
@@ -39,58 +39,10 @@ sys.path.insert(0, str(REPO))
 from crawler.crawl import CrawlSummary, crawl  # noqa: E402
 from crawler.settings import CrawlSettings  # noqa: E402
 from crawler.store import CrawlStore  # noqa: E402
+from innosearch.sample_site import LoopbackSite  # noqa: E402
+from innosearch.sample_site.wire import PER_SECTION, build_generated_site  # noqa: E402
 
 SHARED = Path(os.environ.get("INNOSEARCH_SHARED", REPO.parent / "shared"))
-PER_SECTION = 50  # article links per section page
-_CITIES = ("Shenzhen", "Hsinchu", "Munich", "Bangalore", "Oulu", "Suzhou", "Lyon", "Austin")
-_THINGS = (
-    "battery separator",
-    "open processor core",
-    "hydrogen storage tank",
-    "satellite ground station",
-    "wood-based textile fibre",
-    "gallium nitride charger",
-    "surgical robot arm",
-    "sodium-ion cell",
-)
-
-
-def _article(n: int) -> bytes:
-    city, thing = _CITIES[n % len(_CITIES)], _THINGS[(n // 8) % len(_THINGS)]
-    paragraphs = [
-        f"Researchers in {city} presented a new {thing} this week, report number {n}, saying it "
-        f"cuts production costs by {10 + n % 40} percent compared with designs in use today. "
-        "The team spun out of a university laboratory and has tested pilot units for a year.",
-        f"Analysts cautioned that scaling the process has defeated earlier attempts, but the "
-        f"company said its line already runs at commercial speed and that {n % 9 + 2} customers "
-        "are expected to sign supply agreements before the end of the year.",
-        "Local officials welcomed the investment, which they said would bring several hundred "
-        "skilled jobs to the science park, and promised faster permits for the second phase.",
-    ] * 3
-    body = "".join(f"<p>{p}</p>" for p in paragraphs)
-    nav = "".join(f'<a href="/section/{s}">Section {s}</a> ' for s in range(1, 6))
-    return (
-        f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Story {n}: {thing} '
-        f'in {city}</title><link rel="canonical" href="/news/{n}">'
-        f'<meta property="article:published_time" content="2024-03-{n % 28 + 1:02d}T10:00:00Z">'
-        f"</head><body><header><nav>{nav}</nav></header><main><article><h1>Story {n}: {thing} "
-        f"in {city}</h1>{body}</article></main><footer><a href='/'>Home</a></footer></body></html>"
-    ).encode()
-
-
-def _section(s: int, articles: int) -> bytes:
-    first = (s - 1) * PER_SECTION
-    links = "".join(
-        f'<li><a href="/news/{n}?utm_source=section">Story {n}</a></li>'
-        for n in range(first, min(first + PER_SECTION, articles))
-    )
-    following = (
-        f'<a rel="next" href="/section/{s + 1}">Next</a>' if first + PER_SECTION < articles else ""
-    )
-    return (
-        f"<!doctype html><html><head><title>Section {s}</title></head><body><ul>{links}</ul>"
-        f"{following}</body></html>"
-    ).encode()
 
 
 def _real_pages() -> list[bytes]:
@@ -99,66 +51,14 @@ def _real_pages() -> list[bytes]:
     return [gzip.decompress(path.read_bytes()) for f in folders for path in sorted(f.glob("*.gz"))]
 
 
-def _serve(
-    port_out: multiprocessing.connection.Connection, articles: int, real: bool, unlinked: Event
-) -> None:
-    """The child process: the generated site, answered from memory, with ETags. Once
-    ``unlinked`` is set, section pages after the first list no articles."""
-    bodies = _real_pages() if real else []
-    sections = (articles + PER_SECTION - 1) // PER_SECTION
-    pages: dict[str, bytes] = {
-        "/robots.txt": b"User-agent: *\nAllow: /\n",
-        "/": b"<html><body>"
-        + b"".join(
-            f'<a href="/section/{s}">Section {s}</a>'.encode()
-            # Real pages link to their own site's paths (404 here): every section is linked
-            # from the front page so that depth 2 reaches every page without following those.
-            for s in range(1, (sections if real else 2) + 1)
-        )
-        + b"</body></html>",
-    }
-    for s in range(1, sections + 1):
-        pages[f"/section/{s}"] = _section(s, articles)
-    for n in range(articles):
-        pages[f"/news/{n}"] = bodies[n] if real else _article(n)
-    etags = {path: f'"{hashlib.sha1(body).hexdigest()[:16]}"' for path, body in pages.items()}
-    bare = {f"/section/{s}": _section(s, 0) for s in range(2, sections + 1)}
-
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-        disable_nagle_algorithm = True  # headers and body go out at once, no 40 ms stalls
-
-        def do_GET(self) -> None:
-            body = pages.get(self.path)
-            tag = etags.get(self.path)
-            if unlinked.is_set() and self.path in bare:
-                body, tag = bare[self.path], None
-            if tag is not None and self.headers.get("If-None-Match") == tag:
-                self.send_response(304)
-                self.send_header("ETag", tag)
-                self.end_headers()
-                return
-            self.send_response(200 if body is not None else 404)
-            body = body if body is not None else b"not found"
-            kind = "text/plain" if self.path == "/robots.txt" else "text/html; charset=utf-8"
-            self.send_header("Content-Type", kind)
-            self.send_header("Content-Length", str(len(body)))
-            if tag is not None:
-                self.send_header("ETag", tag)
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, format: str, *args: object) -> None:
-            pass
-
-    class Server(ThreadingHTTPServer):
-        def handle_error(self, request: object, client_address: object) -> None:
-            pass  # the crawler closing its keep-alive connections at the end is not news
-
-    server = Server(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    port_out.send(server.server_address[1])
-    server.serve_forever()
+def _serve(port_out: Connection, articles: int, real: bool, unlinked: Event) -> None:
+    """The child process: the kit's generated site (`innosearch.sample_site.wire`), with ETags
+    and persistent connections. Once ``unlinked`` is set, section pages after the first list
+    no articles."""
+    site = LoopbackSite(keep_alive=True)
+    build_generated_site(site, articles, _real_pages() if real else None, unlinked)
+    port_out.send(site.port)
+    threading.Event().wait()  # serves until the parent terminates this process
 
 
 def main() -> int:

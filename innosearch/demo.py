@@ -26,8 +26,8 @@ def run_demo(config: Config) -> None:
     config.crawl.delay = min(config.crawl.delay, 0.02)
     try:
         with serve_sample_site() as site:
-            print(f"demo: sample news site at {site.url}", file=sys.stderr)
-            services.crawl_into_store([site.url], config)
+            print(f"demo: sample news site at {site.url()}", file=sys.stderr)
+            services.crawl_into_store([site.url()], config)
         services.index_store(config, rebuild=False)
         print(
             f"demo: open http://{config.host}:{config.port}/?q=semiconductor "

@@ -37,7 +37,7 @@ def crawled(
     with pytest.MonkeyPatch.context() as mp, serve() as site:
         for name, value in env.items():
             mp.setenv(name, value)
-        assert main(["crawl", site.url, "--data", str(data)]) == 0
+        assert main(["crawl", site.url(), "--data", str(data)]) == 0
         assert main(["index", "--data", str(data), "--index", index]) == 0
         yield site, data, index
 
@@ -104,7 +104,7 @@ def test_second_crawl_is_incremental(crawled, cli: CLI, monkeypatch: pytest.Monk
     site, data, index = crawled
     monkeypatch.setenv("INNOSEARCH_CRAWL_ALLOW_LOCAL", "1")
     monkeypatch.setenv("INNOSEARCH_CRAWL_DELAY", "0")
-    code, _out, err = cli("crawl", site.url, "--data", str(data))
+    code, _out, err = cli("crawl", site.url(), "--data", str(data))
     assert code == 0 and "not modified" in err
     code, _out, err = cli("index", "--data", str(data), "--index", str(index))
     assert code == 0 and "0 added or updated" in err

@@ -15,9 +15,9 @@ from typing import Any
 
 from innosearch.config import Config, SiteConfig
 from innosearch.recrawl import plan_sites
-from innosearch.sample_site import serve
+from innosearch.sample_site import LoopbackSite, Route, serve
+from innosearch.sample_site.wire import build_news_site, unlink
 from tests.conftest import CLI
-from tests.crawler.conftest import Route, Site, build_news_site, serving, unlink
 from tests.loopback import free_port
 
 _SCRIPT = Path(sys.executable).with_name("innosearch")
@@ -66,32 +66,33 @@ def wait_for(condition: Callable[[], bool], timeout: float) -> None:
 
 def test_overlapping_run_refuses_and_a_killed_run_is_taken_over(tmp_path: Path) -> None:
     with serve() as site:
-        write_config(tmp_path, [{"name": "herald", "seeds": [site.url]}])
-        env = environment(tmp_path, delay=0.05)  # about 60 pages: a run of 3 s or more
-        first = subprocess.Popen(
-            [*INNOSEARCH, "recrawl"], cwd=tmp_path, env=env, stderr=subprocess.DEVNULL
-        )
-        try:
-            wait_for(lambda: len(site.requests) >= 5, timeout=30)
+        write_config(tmp_path, [{"name": "herald", "seeds": [site.url()]}])
+        env = environment(tmp_path, delay=0)
+        # The site keeps the first run's sixth request waiting until the end of the block: the
+        # second run and the kill meet the first in the middle of its crawl, however fast.
+        with site.hold(after=5) as held:
+            first = subprocess.Popen(
+                [*INNOSEARCH, "recrawl"], cwd=tmp_path, env=env, stderr=subprocess.DEVNULL
+            )
+            try:
+                held.wait_arrived(timeout=30)
 
-            started = time.monotonic()
-            second = innosearch(tmp_path, env, "recrawl")
-            took = time.monotonic() - started
-            assert first.poll() is None, "the first run ended before the overlap was tested"
-            assert second.returncode == 75
-            assert second.stderr.count("\n") == 1 and "Traceback" not in second.stderr
-            assert second.stderr.startswith("innosearch recrawl: another run is in progress")
-            assert f"pid {first.pid}" in second.stderr
-            assert took < 10  # at once: the time to start Python, not to wait for the first
+                started = time.monotonic()
+                second = innosearch(tmp_path, env, "recrawl")
+                took = time.monotonic() - started
+                assert first.poll() is None, "the first run ended before the overlap was tested"
+                assert second.returncode == 75
+                assert second.stderr.count("\n") == 1 and "Traceback" not in second.stderr
+                assert second.stderr.startswith("innosearch recrawl: another run is in progress")
+                assert f"pid {first.pid}" in second.stderr
+                assert took < 10  # at once: the time to start Python, not to wait for the first
 
-            fetched_before_kill = len(site.requests)
-            os.kill(first.pid, signal.SIGKILL)
-            assert first.wait(timeout=10) == -signal.SIGKILL
-        finally:
-            if first.poll() is None:
-                first.kill()
-                first.wait()
-        assert fetched_before_kill < 50, "killed too late to be mid-run"
+                os.kill(first.pid, signal.SIGKILL)
+                assert first.wait(timeout=10) == -signal.SIGKILL
+            finally:
+                if first.poll() is None:
+                    first.kill()
+                    first.wait()
 
         third = innosearch(tmp_path, env, "recrawl")
         assert third.returncode == 0, third.stderr
@@ -115,7 +116,7 @@ def test_a_site_that_fails_fails_the_run_and_not_the_others(tmp_path: Path) -> N
         write_config(
             tmp_path,
             [
-                {"name": "herald", "seeds": [site.url], "max_pages": 8},
+                {"name": "herald", "seeds": [site.url()], "max_pages": 8},
                 {"name": "down", "seeds": [down]},
             ],
         )
@@ -171,7 +172,7 @@ def test_sites_come_from_the_configuration_then_the_store() -> None:
 
 
 def test_an_unlinked_article_that_answers_410_leaves_the_index(tmp_path: Path) -> None:
-    with serving(Site()) as site:
+    with LoopbackSite() as site:
         build_news_site(site, crawl_delay=0.01)
         write_config(tmp_path, [{"name": "wire", "seeds": [site.url("/")]}])
         env = {**environment(tmp_path, delay=0), "INNOSEARCH_CRAWL_REVISIT_DAYS": "0"}
@@ -187,9 +188,9 @@ def test_an_unlinked_article_that_answers_410_leaves_the_index(tmp_path: Path) -
         second = innosearch(tmp_path, env, "recrawl")
         assert second.returncode == 0, second.stderr
 
-        asked = [(h.path, h.status) for h in site.hits if h.path.startswith("/news/")]
+        asked = [(h.path, h.status) for h in site.requests if h.path.startswith("/news/")]
         assert asked.count(("/news/alpha", 410)) == 1
-        epsilon = [h for h in site.hits if h.path == "/news/epsilon"]
+        epsilon = [h for h in site.requests if h.path == "/news/epsilon"]
         assert [h.status for h in epsilon] == [304] and epsilon[0].headers["if-none-match"]
         wire = next(e for e in events(second.stderr) if e.get("event") == "site")
         assert (wire["revalidated"], wire["revalidated_gone"], wire["articles_gone"]) == (2, 1, 1)

@@ -8,11 +8,11 @@ HTTP client only: a bug here would otherwise surface as a confusing crawler or e
 from __future__ import annotations
 
 import collections
-import html
 import itertools
 import json
 import re
 import socket
+import threading
 import urllib.error
 import urllib.request
 import xml.etree.ElementTree as ET
@@ -23,9 +23,17 @@ from typing import Any
 
 import pycountry
 import pytest
+from markupsafe import escape
 
 from indexer.enrich.taxonomy import chain_ids
-from innosearch.sample_site import DATE_STYLES, SampleSite, article_path, load_articles, serve
+from innosearch.sample_site import (
+    DATE_STYLES,
+    LoopbackSite,
+    SampleSite,
+    article_path,
+    load_articles,
+    serve,
+)
 
 CHAIN_IDS = set(chain_ids())  # the twelve of TAXONOMY.md, from our taxonomy data
 SITEMAP_NS = {"sm": "http://www.sitemaps.org/schemas/sitemap/0.9"}
@@ -213,17 +221,17 @@ def test_sections_and_date_styles_are_varied(site: SampleSite) -> None:
 
 
 def test_robots_txt_disallows_admin_and_names_the_sitemap(site: SampleSite) -> None:
-    got = fetch(site.url + "robots.txt")
+    got = fetch(site.url("/robots.txt"))
     assert got.status == 200
     assert got.headers["Content-Type"] == "text/plain; charset=utf-8"
     lines = got.text.splitlines()
     assert "User-agent: *" in lines
     assert "Disallow: /admin/" in lines
-    assert f"Sitemap: {site.url}sitemap.xml" in lines
+    assert f"Sitemap: {site.url('/sitemap.xml')}" in lines
 
 
 def test_sitemap_lists_every_article_with_lastmod(site: SampleSite) -> None:
-    got = fetch(site.url + "sitemap.xml")
+    got = fetch(site.url("/sitemap.xml"))
     assert got.status == 200
     assert got.headers["Content-Type"].startswith("application/xml")
     root = ET.fromstring(got.body)
@@ -236,7 +244,7 @@ def test_sitemap_lists_every_article_with_lastmod(site: SampleSite) -> None:
     assert article_urls == {site.article_url(a) for a in site.articles}
     for rec in site.articles:
         assert entries[site.article_url(rec)] == rec.get("updated", rec["published"])
-    assert site.url + "world/" in entries
+    assert site.url("/world/") in entries
 
 
 def _published_markup(page: str, style: str, published: str) -> bool:
@@ -255,12 +263,12 @@ def test_every_article_page_answers_with_title_and_date(site: SampleSite) -> Non
         assert got.headers["Content-Type"] == "text/html; charset=utf-8"
         assert got.headers["ETag"] and got.headers["Last-Modified"]
         page = got.text
-        title = html.escape(rec["title"])
+        title = str(escape(rec["title"]))
         assert re.search(rf"<h1[^>]*>{re.escape(title)}</h1>", page), rec["slug"]
         assert '<html lang="en">' in page
         assert f'<link rel="canonical" href="{site.article_url(rec)}">' in page
         assert f'<meta property="og:title" content="{title}">' in page
-        assert f'<meta name="description" content="{html.escape(rec["summary"])}">' in page
+        assert f'<meta name="description" content="{escape(rec["summary"])}">' in page
         style = site.date_style(rec["slug"])
         assert _published_markup(page, style, rec["published"]), rec["slug"]
         # Each style carries the date one way only, so extractors meet all three separately.
@@ -270,7 +278,7 @@ def test_every_article_page_answers_with_title_and_date(site: SampleSite) -> Non
         assert ("Updated:" in page) == bool(rec.get("updated"))
         article = page[page.index("<article") : page.index("</article>")]
         for paragraph in rec["paragraphs"]:
-            assert f"<p>{html.escape(paragraph)}</p>" in article
+            assert f"<p>{escape(paragraph)}</p>" in article
         for boilerplate in ("cookie-banner", "breadcrumbs", "share-bar", "Related stories"):
             assert boilerplate in page
 
@@ -281,7 +289,7 @@ def test_section_pagination_reaches_every_article(site: SampleSite) -> None:
         by_section[rec["section"]].add(article_path(rec))
     for section, expected in by_section.items():
         seen: list[str] = []
-        url: str | None = f"{site.url}{section}/"
+        url: str | None = site.url(f"/{section}/")
         pages = 0
         while url:
             got = fetch(url)
@@ -293,13 +301,13 @@ def test_section_pagination_reaches_every_article(site: SampleSite) -> None:
             seen += links
             pages += 1
             nxt = re.search(r'<a rel="next" href="([^"]+)"', got.text)
-            url = site.url.rstrip("/") + nxt.group(1) if nxt else None
+            url = site.base + nxt.group(1) if nxt else None
         assert sorted(seen) == sorted(expected), section
         assert pages == -(-len(expected) // 8)
 
 
 def test_home_page_lists_latest_and_links_the_feed(site: SampleSite) -> None:
-    got = fetch(site.url)
+    got = fetch(site.url())
     assert got.status == 200
     assert '<link rel="alternate" type="application/rss+xml"' in got.text
     newest = max(site.articles, key=lambda a: a["published"])
@@ -307,7 +315,7 @@ def test_home_page_lists_latest_and_links_the_feed(site: SampleSite) -> None:
 
 
 def test_feed_is_rss_of_the_latest_twenty(site: SampleSite) -> None:
-    got = fetch(site.url + "feed.xml")
+    got = fetch(site.url("/feed.xml"))
     assert got.status == 200
     assert got.headers["Content-Type"] == "application/rss+xml; charset=utf-8"
     root = ET.fromstring(got.body)
@@ -341,22 +349,22 @@ def test_touch_changes_the_validators() -> None:
         assert after.status == 200
         assert after.headers["ETag"] != before
         assert "Updated:" in after.text
-        assert "<lastmod>2025-12-01</lastmod>" in fetch(own.url + "sitemap.xml").text
+        assert "<lastmod>2025-12-01</lastmod>" in fetch(own.url("/sitemap.xml")).text
 
 
 def test_unknown_paths_answer_404(site: SampleSite) -> None:
     rec = site.articles[0]
     wrong_month = "/2000/01/" + rec["slug"] + ".html"
     for path in ("/nope", "/2019/03/no-such-story.html", wrong_month, "/world/page/99/", "/x.php"):
-        got = fetch(site.url.rstrip("/") + path)
+        got = fetch(site.base + path)
         assert got.status == 404, path
         assert got.headers["Content-Type"] == "text/html; charset=utf-8"
 
 
 def test_redirects_and_admin(site: SampleSite) -> None:
-    assert fetch(site.url + "world").url == site.url + "world/"
-    assert fetch(site.url + "world/page/1/").url == site.url + "world/"
-    admin = fetch(site.url + "admin/")
+    assert fetch(site.url("/world")).url == site.url("/world/")
+    assert fetch(site.url("/world/page/1/")).url == site.url("/world/")
+    admin = fetch(site.url("/admin/"))
     assert admin.status == 200 and "/admin/drafts/" in admin.text
     head = fetch(site.article_url(rec := site.articles[1]), method="HEAD")
     assert head.status == 200 and head.body == b""
@@ -367,22 +375,72 @@ def test_requests_are_recorded_in_order() -> None:
     with serve() as own:
         paths = ["/robots.txt", "/", "/admin/", "/nope?x=1"]
         for path in paths:
-            fetch(own.url.rstrip("/") + path, {"User-Agent": "innosearch-test"})
+            fetch(own.base + path, {"User-Agent": "innosearch-test"})
         log = own.requests
         assert [r.path for r in log] == paths
-        assert own.paths == paths
+        assert own.paths() == paths
         assert [r.status for r in log] == [200, 200, 200, 404]
         assert all(r.user_agent == "innosearch-test" for r in log)
         assert all(a.at <= b.at for a, b in itertools.pairwise(log))
-        own.clear_requests()
+        own.clear()
         assert own.requests == []
 
 
 def test_close_stops_the_server() -> None:
     own = serve()
     port = own.port
-    assert own.url == f"http://127.0.0.1:{port}/"
+    assert own.url() == f"http://127.0.0.1:{port}/"
     own.close()
     own.close()
     with pytest.raises(OSError), socket.create_connection(("127.0.0.1", port), timeout=1):
         pass
+
+
+# --- the kit's server: requests held until released, waiting on the log ------------------------
+
+
+def _fetch_in_thread(url: str) -> tuple[threading.Thread, list[Fetched]]:
+    got: list[Fetched] = []
+    thread = threading.Thread(target=lambda: got.append(fetch(url)))
+    thread.start()
+    return thread, got
+
+
+def test_a_held_path_waits_until_released_and_other_paths_do_not() -> None:
+    with LoopbackSite() as own:
+        own.html("/a", "<p>a</p>")
+        own.html("/b?x=1", "<p>b</p>")
+        with own.hold("/b") as held:  # the path without its query matches too
+            thread, got = _fetch_in_thread(own.url("/b?x=1"))
+            held.wait_arrived(timeout=10)
+            assert fetch(own.url("/a")).body == b"<p>a</p>"
+            assert got == [] and [r.status for r in own.requests] == [0, 200]
+        thread.join(timeout=10)
+        assert got[0].status == 200 and got[0].body == b"<p>b</p>"
+
+
+def test_a_hold_after_n_requests_catches_the_next_and_wait_until_sees_it() -> None:
+    with LoopbackSite() as own:
+        own.html("/", "<p>front</p>")
+        with own.hold(after=2) as held:
+            assert [fetch(own.url()).status for _ in range(2)] == [200, 200]
+            assert not held.arrived.is_set()
+            thread, got = _fetch_in_thread(own.url("/nowhere"))
+            held.wait_arrived(timeout=10)
+            log = own.wait_until(lambda requests: len(requests) == 3, timeout=10)
+            assert [r.status for r in log] == [200, 200, 0] and got == []
+        log = own.wait_until(lambda requests: requests[2].ended_at > 0, timeout=10)
+        thread.join(timeout=10)
+        assert log[2].status == 404 and got[0].status == 404
+        with pytest.raises(AssertionError, match="did not see"):
+            own.wait_until(lambda requests: len(requests) > 3, timeout=0.1)
+
+
+def test_closing_the_site_releases_held_requests() -> None:
+    own = LoopbackSite()
+    held = own.hold()
+    thread, got = _fetch_in_thread(own.url("/anything"))
+    held.wait_arrived(timeout=10)
+    own.close()
+    thread.join(timeout=10)
+    assert not thread.is_alive() and got[0].status == 404

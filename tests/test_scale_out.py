@@ -31,7 +31,7 @@ def test_two_workers_fill_one_index(
     env = {**os.environ, "INNOSEARCH_CRAWL_ALLOW_LOCAL": "1", "INNOSEARCH_CRAWL_DELAY": "0.05"}
     with serve() as site:
         seeded = subprocess.run(
-            [*INNOSEARCH, "crawl", site.url, "--queue", queue, "--index", index],
+            [*INNOSEARCH, "crawl", site.url(), "--queue", queue, "--index", index],
             env=env,
             capture_output=True,
             text=True,

@@ -12,7 +12,7 @@ import sys
 import threading
 from types import FrameType
 
-from innosearch.sample_site.site import serve
+from innosearch.sample_site.herald import serve
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -38,7 +38,7 @@ def main(argv: list[str] | None = None) -> int:
 
     signal.signal(signal.SIGINT, request_stop)
     signal.signal(signal.SIGTERM, request_stop)
-    print(f"Serving the sample news site at {site.url} (Ctrl-C to stop)", flush=True)
+    print(f"Serving the sample news site at {site.url()} (Ctrl-C to stop)", flush=True)
     try:
         while not stop.wait(0.5):
             pass

@@ -16,10 +16,9 @@ from crawler.extract import Extraction, extract_page
 from crawler.extract.classify import article_signals, classify
 from crawler.settings import CrawlSettings
 from crawler.store import CrawlStore
-from innosearch.sample_site import NewsSite, load_articles
+from innosearch.sample_site import LoopbackSite, NewsSite, Route, load_articles
+from innosearch.sample_site.wire import article_page, front_page
 from tests.conftest import CLI
-
-from .conftest import Route, Site, article_page, listing_page
 
 _STORY = (
     "The provincial government approved a second wafer plant in the high-tech zone on "
@@ -143,7 +142,7 @@ def test_a_menu_of_short_links_beside_the_story_is_not_a_listing() -> None:
         ("long summaries", section_page(4), "https://daily.example/industry/page/2/"),
         ("blog front", blog_front(), "https://blog.example/category/chips/"),
         ("chinese section front", chinese_section_page(), "http://news.example.cn/industry/"),
-        ("test site front page", listing_page(), "https://daily.example/"),
+        ("test site front page", front_page(), "https://daily.example/"),
     ],
 )
 def test_listing_pages_are_not_kept(name: str, html: str, url: str) -> None:
@@ -195,7 +194,7 @@ def test_noindex_is_the_reason_when_a_page_asks_for_it() -> None:
     assert article is None and verdict.reason.startswith("noindex")
 
 
-def _crawl_site(site: Site, settings: CrawlSettings, data: Path) -> None:
+def _crawl_site(site: LoopbackSite, settings: CrawlSettings, data: Path) -> None:
     site.routes["/robots.txt"] = Route(status=404, etag=False)
     front = section_page().replace('href="/news/0"', 'href="/story/second-wafer-plant"')
     site.html("/", front.replace('href="/news/1"', 'href="/old"'))
@@ -207,7 +206,7 @@ def _crawl_site(site: Site, settings: CrawlSettings, data: Path) -> None:
 
 
 def test_why_and_stats_tell_what_was_kept_and_why_not(
-    site: Site, settings: CrawlSettings, tmp_path: Path, cli: CLI
+    site: LoopbackSite, settings: CrawlSettings, tmp_path: Path, cli: CLI
 ) -> None:
     _crawl_site(site, settings, tmp_path)
     code, out, _ = cli("why", site.url("/"), "--data", str(tmp_path))
@@ -241,14 +240,14 @@ def test_why_refuses_what_is_not_a_url_in_one_line(cli: CLI, tmp_path: Path) -> 
 
 
 def test_the_reason_survives_an_unchanged_recrawl(
-    site: Site, settings: CrawlSettings, tmp_path: Path
+    site: LoopbackSite, settings: CrawlSettings, tmp_path: Path
 ) -> None:
     _crawl_site(site, settings, tmp_path)
     with CrawlStore(tmp_path) as store:
         crawl([site.url("/")], store, settings)  # every page answers 304 now
         state = store.page_state(site.url("/"))
     assert state is not None and state.note and state.note.startswith("listing:")
-    assert [hit.status for hit in site.hits if hit.path == "/"] == [200, 304]
+    assert [hit.status for hit in site.requests if hit.path == "/"] == [200, 304]
 
 
 _PAGES_BEFORE_NOTES = """
@@ -286,7 +285,7 @@ def test_a_store_from_before_page_notes_gets_the_column(tmp_path: Path) -> None:
 
 
 def test_each_page_is_parsed_once_per_crawl_step(
-    site: Site, settings: CrawlSettings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    site: LoopbackSite, settings: CrawlSettings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     parse = lxml.html.document_fromstring
     parsed: list[str] = []
@@ -297,7 +296,7 @@ def test_each_page_is_parsed_once_per_crawl_step(
 
     monkeypatch.setattr(lxml.html, "document_fromstring", counting)
     _crawl_site(site, settings, tmp_path)
-    html_pages = [hit for hit in site.hits if hit.status == 200]
+    html_pages = [hit for hit in site.requests if hit.status == 200]
     assert len(html_pages) == 3  # the section front and the two articles that exist
     assert len(parsed) == 3, parsed
     parsed.clear()

@@ -13,14 +13,12 @@ from crawler.crawl import CrawlProgress, crawl, read_page
 from crawler.fetch import Fetcher, utc_now
 from crawler.settings import CrawlSettings
 from crawler.store import CrawlStore
-
-from .conftest import (
-    Route,
-    Site,
+from innosearch.sample_site import LoopbackSite, Route
+from innosearch.sample_site.wire import (
     article_page,
     build_news_site,
+    front_page,
     gzipped,
-    listing_page,
     set_robots,
     unlink,
 )
@@ -28,24 +26,24 @@ from .conftest import (
 DELAY = 0.15  # the Crawl-delay of the news site's robots.txt, larger than settings.delay
 
 
-def _crawl(site: Site, data: Path, settings: CrawlSettings, **kwargs: object):
+def _crawl(site: LoopbackSite, data: Path, settings: CrawlSettings, **kwargs: object):
     with CrawlStore(data) as store:
         summary = crawl([site.url("/")], store, settings, **kwargs)  # type: ignore[arg-type]
         articles = {a.article.id: a for a in store.articles_since(0)}
     return summary, articles
 
 
-def _page_paths(site: Site) -> list[str]:
+def _page_paths(site: LoopbackSite) -> list[str]:
     return [p for p in site.paths() if p not in ("/robots.txt", "/sitemap.xml", "/feed.xml")]
 
 
-def _stories(site: Site) -> list[str]:
+def _stories(site: LoopbackSite) -> list[str]:
     """The article pages requested, in order (not the /news/ listing)."""
     return [p for p in _page_paths(site) if p.startswith("/news/") and p != "/news/"]
 
 
 def test_first_crawl_is_polite_and_finds_each_article_once(
-    news_site: Site, settings: CrawlSettings, tmp_path: Path
+    news_site: LoopbackSite, settings: CrawlSettings, tmp_path: Path
 ) -> None:
     summary, articles = _crawl(news_site, tmp_path, settings)
     paths = news_site.paths()
@@ -63,7 +61,7 @@ def test_first_crawl_is_polite_and_finds_each_article_once(
     assert paths.index("/news/delta") == paths.index("/old-path") + 1
 
     # The Crawl-delay (larger than settings.delay) holds between any two requests.
-    times = [hit.at for hit in news_site.hits]
+    times = [hit.at for hit in news_site.requests]
     gaps = [b - a for a, b in itertools.pairwise(times)]
     assert min(gaps) >= DELAY, gaps
 
@@ -95,7 +93,7 @@ def test_first_crawl_is_polite_and_finds_each_article_once(
 
 
 def test_second_crawl_is_conditional_and_incremental(
-    news_site: Site, settings: CrawlSettings, tmp_path: Path
+    news_site: LoopbackSite, settings: CrawlSettings, tmp_path: Path
 ) -> None:
     _crawl(news_site, tmp_path, settings)
     with CrawlStore(tmp_path) as store:
@@ -110,7 +108,7 @@ def test_second_crawl_is_conditional_and_incremental(
     news_site.routes["/news/delta"] = Route(status=410, body=b"gone", etag=False)
 
     summary, articles = _crawl(news_site, tmp_path, settings)
-    hits = {hit.path: hit for hit in news_site.hits}
+    hits = {hit.path: hit for hit in news_site.requests}
     # Pages seen before are asked for conditionally and answered 304.
     assert hits["/news/alpha"].headers.get("if-none-match")
     assert hits["/"].headers.get("if-none-match")
@@ -133,7 +131,7 @@ def test_second_crawl_is_conditional_and_incremental(
 
 
 def test_killed_crawl_resumes_without_refetching(
-    news_site: Site, settings: CrawlSettings, tmp_path: Path
+    news_site: LoopbackSite, settings: CrawlSettings, tmp_path: Path
 ) -> None:
     seen: list[CrawlProgress] = []
 
@@ -155,7 +153,7 @@ def test_killed_crawl_resumes_without_refetching(
 
 
 def test_max_pages_and_depth_bound_the_crawl(
-    news_site: Site, settings: CrawlSettings, tmp_path: Path
+    news_site: LoopbackSite, settings: CrawlSettings, tmp_path: Path
 ) -> None:
     summary, _ = _crawl(news_site, tmp_path / "a", replace(settings, max_pages=2))
     assert summary.pages_fetched == 2
@@ -169,7 +167,7 @@ def test_max_pages_and_depth_bound_the_crawl(
 
 
 def test_robots_server_error_means_nothing_is_fetched(
-    news_site: Site, settings: CrawlSettings, tmp_path: Path
+    news_site: LoopbackSite, settings: CrawlSettings, tmp_path: Path
 ) -> None:
     news_site.routes["/robots.txt"] = Route(status=503, body=b"busy", etag=False)
     fetcher = Fetcher(settings, backoff=0.01)
@@ -181,7 +179,7 @@ def test_robots_server_error_means_nothing_is_fetched(
 
 
 def test_redirect_to_a_disallowed_path_is_not_followed(
-    news_site: Site, settings: CrawlSettings, tmp_path: Path
+    news_site: LoopbackSite, settings: CrawlSettings, tmp_path: Path
 ) -> None:
     news_site.routes["/old-path"] = Route(
         status=302, headers={"Location": "/private/secret"}, etag=False
@@ -192,7 +190,7 @@ def test_redirect_to_a_disallowed_path_is_not_followed(
 
 
 def test_noindex_and_nofollow_are_honoured(
-    site: Site, settings: CrawlSettings, tmp_path: Path
+    site: LoopbackSite, settings: CrawlSettings, tmp_path: Path
 ) -> None:
     site.routes["/robots.txt"] = Route(status=404, etag=False)
     page = article_page("alpha", "Alpha", extra='<a href="/next">next</a>')
@@ -210,7 +208,7 @@ def test_seed_that_is_not_a_url_is_refused(settings: CrawlSettings, tmp_path: Pa
 
 def test_read_page_finds_links_and_feeds() -> None:
     base = "http://news.test"
-    listing_info = read_page(listing_page().encode(), base + "/")
+    listing_info = read_page(front_page().encode(), base + "/")
     assert base + "/feed.xml" in listing_info.feeds
     assert base + "/news/beta?fbclid=abc123" in listing_info.links
 
@@ -226,7 +224,7 @@ def test_read_page_follows_the_page_encoding() -> None:
 
 
 def test_sitemap_index_and_gzipped_sitemap_lead_to_articles(
-    site: Site, settings: CrawlSettings, tmp_path: Path
+    site: LoopbackSite, settings: CrawlSettings, tmp_path: Path
 ) -> None:
     base = site.base
     site.routes["/robots.txt"] = Route(
@@ -260,7 +258,7 @@ def test_sitemap_index_and_gzipped_sitemap_lead_to_articles(
 # -- nothing stale: revalidation of known articles no link leads to ----------------------------
 
 
-def _backdate(data: Path, days: dict[str, float], site: Site) -> None:
+def _backdate(data: Path, days: dict[str, float], site: LoopbackSite) -> None:
     """Makes the store believe each page was last fetched that many days ago."""
     with sqlite3.connect(data / "crawl.sqlite") as db:
         for path, ago in days.items():
@@ -269,7 +267,7 @@ def _backdate(data: Path, days: dict[str, float], site: Site) -> None:
 
 
 def test_an_unlinked_article_is_revalidated_gone_or_unchanged(
-    site: Site, settings: CrawlSettings, tmp_path: Path
+    site: LoopbackSite, settings: CrawlSettings, tmp_path: Path
 ) -> None:
     build_news_site(site, crawl_delay=0.01)
     settings = replace(settings, revisit_days=0)
@@ -280,7 +278,7 @@ def test_an_unlinked_article_is_revalidated_gone_or_unchanged(
     site.clear()
 
     summary, articles = _crawl(site, tmp_path, settings)
-    hits = [hit for hit in site.hits if hit.path in ("/news/alpha", "/news/epsilon")]
+    hits = [hit for hit in site.requests if hit.path in ("/news/alpha", "/news/epsilon")]
     assert [(h.path, h.status) for h in hits] == [("/news/alpha", 410), ("/news/epsilon", 304)]
     assert hits[1].headers.get("if-none-match")  # one conditional request, answered 304
     assert (summary.revalidated, summary.revalidated_gone, summary.revalidated_unchanged) == (
@@ -295,7 +293,7 @@ def test_an_unlinked_article_is_revalidated_gone_or_unchanged(
 
 
 def test_revisit_policy_oldest_first_within_max_pages(
-    site: Site, settings: CrawlSettings, tmp_path: Path
+    site: LoopbackSite, settings: CrawlSettings, tmp_path: Path
 ) -> None:
     build_news_site(site, crawl_delay=0.01)
     _crawl(site, tmp_path, settings)
@@ -336,7 +334,7 @@ def test_revisit_policy_oldest_first_within_max_pages(
 
 
 def test_a_moved_article_keeps_one_document(
-    site: Site, settings: CrawlSettings, tmp_path: Path
+    site: LoopbackSite, settings: CrawlSettings, tmp_path: Path
 ) -> None:
     build_news_site(site, crawl_delay=0.01)
     _, first = _crawl(site, tmp_path, settings)
@@ -355,7 +353,7 @@ def test_a_moved_article_keeps_one_document(
 
 
 def test_a_lone_surrogate_in_a_page_does_not_stop_the_crawl(
-    news_site: Site, settings: CrawlSettings, tmp_path: Path
+    news_site: LoopbackSite, settings: CrawlSettings, tmp_path: Path
 ) -> None:
     """A JSON-LD headline with a "\\ud800" escape (valid JSON, text no UTF-8 encoder can
     write) used to crash the crawl at that page, and every resumed run with it."""
@@ -379,7 +377,7 @@ def test_a_lone_surrogate_in_a_page_does_not_stop_the_crawl(
 
 
 def test_an_extractor_failure_is_counted_logged_and_explained(
-    news_site: Site,
+    news_site: LoopbackSite,
     settings: CrawlSettings,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,

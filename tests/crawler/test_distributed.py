@@ -26,10 +26,16 @@ from crawler.distributed.worker import SinkItem, WorkerOptions, run_worker
 from crawler.settings import CrawlSettings
 from indexer import SearchRequest
 from indexer.whoosh import LiveIndex, search
-from innosearch.sample_site import article_path, load_articles, serve
-from innosearch.sample_site.site import RequestRecord, SampleSite
-
-from .conftest import Route, Site, article_page, build_news_site
+from innosearch.sample_site import (
+    Hit,
+    LoopbackSite,
+    Route,
+    SampleSite,
+    article_path,
+    load_articles,
+    serve,
+)
+from innosearch.sample_site.wire import article_page, build_news_site
 
 ROOT = Path(__file__).resolve().parents[2]
 DELAY = 0.2
@@ -86,11 +92,11 @@ def _finish(proc: subprocess.Popen[str], timeout: float = 40) -> dict[str, objec
     return json.loads(out.strip().splitlines()[-1])
 
 
-def _worker_of(record: RequestRecord) -> str:
+def _worker_of(record: Hit) -> str:
     return record.user_agent.split("/", 1)[0].removeprefix("innosearch-test-")
 
 
-def _assert_polite(records: list[RequestRecord]) -> None:
+def _assert_polite(records: list[Hit]) -> None:
     times = sorted(r.at for r in records)
     gaps = [b - a for a, b in itertools.pairwise(times)]
     assert min(gaps) >= DELAY - EPSILON, f"two requests {min(gaps):.3f} s apart"
@@ -117,7 +123,7 @@ def test_two_workers_share_the_frontier_politeness_and_index(
     with _site(20) as site:
         settings = CrawlSettings(allow_local=True, delay=DELAY, max_pages=200)
         # Nothing on the site links to /admin/, so a seed does: robots.txt must keep it out.
-        seeds = [site.url, site.url + "admin/drafts/"]
+        seeds = [site.url(), site.url("/admin/drafts/")]
         assert seed(redis_url, seeds, settings, prefix=prefix) == 3  # and /sitemap.xml
         workers = [_start(name, redis_url, prefix, tmp_path) for name in ("w1", "w2")]
         summaries = [_finish(proc) for proc in workers]
@@ -155,7 +161,7 @@ def test_a_killed_workers_urls_are_crawled_after_its_lease_expires(
     marker = tmp_path / "hung"
     with _site(10) as site:
         settings = CrawlSettings(allow_local=True, delay=DELAY)
-        seed(redis_url, [site.url], settings, prefix=prefix)
+        seed(redis_url, [site.url()], settings, prefix=prefix)
         lease_args = ("--lease", str(lease))
         doomed = _start(
             "doomed", redis_url, prefix, tmp_path, *lease_args, "--hang-marker", str(marker)
@@ -182,14 +188,12 @@ def test_a_killed_workers_urls_are_crawled_after_its_lease_expires(
     assert held and set(held_articles) <= held  # it died holding leases of unindexed articles
     _assert_polite(records)
     refetched = {
-        site.url.rstrip("/") + r.path
-        for r in records
-        if _worker_of(r) == "survivor" and r.at > killed_at
+        site.base + r.path for r in records if _worker_of(r) == "survivor" and r.at > killed_at
     }
     assert held <= refetched  # every URL the dead worker held was crawled again
     fetched = Counter(r.path.split("?", 1)[0] for r in records)
     twice = {path for path, n in fetched.items() if n > 1}
-    assert {site.url.rstrip("/") + p for p in twice} <= held  # and nothing else twice
+    assert {site.base + p for p in twice} <= held  # and nothing else twice
     assert summary["stopped"] == "done"
     assert _stats(redis_url, prefix)["requeued"] >= len(held)
 
@@ -198,7 +202,7 @@ def test_a_killed_workers_urls_are_crawled_after_its_lease_expires(
 
 
 def test_a_moved_article_reaches_the_index_as_one_document(
-    redis_url: str, prefix: str, site: Site, settings: CrawlSettings, tmp_path: Path
+    redis_url: str, prefix: str, site: LoopbackSite, settings: CrawlSettings, tmp_path: Path
 ) -> None:
     """A worker re-crawl of a page that moved (301 to a new URL) hands the index the new
     document and takes the old one down, as the single-process crawl does."""

@@ -12,12 +12,11 @@ import pytest
 
 from crawler.fetch import MAX_REDIRECTS, Fetcher, HostThrottle, is_public_address
 from crawler.settings import CrawlSettings
+from innosearch.sample_site import Hit, LoopbackSite, Route
 from tests.loopback import free_port
 
-from .conftest import Hit, Route, Site
 
-
-def test_plain_fetch(site: Site, settings: CrawlSettings) -> None:
+def test_plain_fetch(site: LoopbackSite, settings: CrawlSettings) -> None:
     site.html("/page", "<html><body>hello</body></html>")
     with Fetcher(settings) as fetcher:
         result = fetcher.fetch(site.url("/page"))
@@ -28,10 +27,10 @@ def test_plain_fetch(site: Site, settings: CrawlSettings) -> None:
     assert result.headers["etag"]
     assert result.final_url == result.url == site.url("/page")
     assert result.fetched_at.endswith("Z")
-    assert site.hits[0].headers["user-agent"] == settings.user_agent
+    assert site.requests[0].headers["user-agent"] == settings.user_agent
 
 
-def test_conditional_get(site: Site, settings: CrawlSettings) -> None:
+def test_conditional_get(site: LoopbackSite, settings: CrawlSettings) -> None:
     site.html("/page", "<html>same</html>")
     with Fetcher(settings) as fetcher:
         first = fetcher.fetch(site.url("/page"))
@@ -40,11 +39,11 @@ def test_conditional_get(site: Site, settings: CrawlSettings) -> None:
         )
     assert second.not_modified and not second.ok
     assert second.body == b""
-    assert site.hits[1].headers["if-none-match"] == first.headers["etag"]
-    assert site.hits[1].headers["if-modified-since"] == "Mon, 04 Mar 2024"
+    assert site.requests[1].headers["if-none-match"] == first.headers["etag"]
+    assert site.requests[1].headers["if-modified-since"] == "Mon, 04 Mar 2024"
 
 
-def test_redirects_are_followed_and_recorded(site: Site, settings: CrawlSettings) -> None:
+def test_redirects_are_followed_and_recorded(site: LoopbackSite, settings: CrawlSettings) -> None:
     site.routes["/a"] = Route(status=301, headers={"Location": "/b"}, etag=False)
     site.routes["/b"] = Route(status=302, headers={"Location": site.url("/c")}, etag=False)
     site.html("/c", "<html>end</html>")
@@ -55,7 +54,7 @@ def test_redirects_are_followed_and_recorded(site: Site, settings: CrawlSettings
     assert result.redirects == [site.url("/a"), site.url("/b")]
 
 
-def test_redirects_are_bounded(site: Site, settings: CrawlSettings) -> None:
+def test_redirects_are_bounded(site: LoopbackSite, settings: CrawlSettings) -> None:
     for n in range(10):
         site.routes[f"/r{n}"] = Route(status=302, headers={"Location": f"/r{n + 1}"}, etag=False)
     site.routes["/loop"] = Route(status=302, headers={"Location": "/loop"}, etag=False)
@@ -69,7 +68,7 @@ def test_redirects_are_bounded(site: Site, settings: CrawlSettings) -> None:
 
 
 def test_redirect_target_is_vetted_before_it_is_requested(
-    site: Site, settings: CrawlSettings
+    site: LoopbackSite, settings: CrawlSettings
 ) -> None:
     site.routes["/a"] = Route(status=302, headers={"Location": "/forbidden"}, etag=False)
     with Fetcher(settings) as fetcher:
@@ -78,7 +77,7 @@ def test_redirect_target_is_vetted_before_it_is_requested(
     assert site.paths() == ["/a"]
 
 
-def test_unwanted_content_type_is_not_read(site: Site, settings: CrawlSettings) -> None:
+def test_unwanted_content_type_is_not_read(site: LoopbackSite, settings: CrawlSettings) -> None:
     site.routes["/img"] = Route(body=b"\x89PNG" + b"0" * 1000, content_type="image/png")
     site.routes["/feed"] = Route(body=b"<rss/>", content_type="application/rss+xml")
     with Fetcher(settings) as fetcher:
@@ -90,7 +89,7 @@ def test_unwanted_content_type_is_not_read(site: Site, settings: CrawlSettings) 
     assert anything.ok and anything.body.startswith(b"\x89PNG")
 
 
-def test_body_size_is_capped(site: Site, settings: CrawlSettings) -> None:
+def test_body_size_is_capped(site: LoopbackSite, settings: CrawlSettings) -> None:
     small = replace(settings, max_bytes=1000)
     site.html("/declared", "x" * 5000)
     site.routes["/streamed"] = Route(chunks=(b"y" * 600,) * 5)
@@ -105,7 +104,9 @@ def test_body_size_is_capped(site: Site, settings: CrawlSettings) -> None:
             assert result.body == b""
 
 
-def test_total_deadline_stops_a_trickling_server(site: Site, settings: CrawlSettings) -> None:
+def test_total_deadline_stops_a_trickling_server(
+    site: LoopbackSite, settings: CrawlSettings
+) -> None:
     site.routes["/slow"] = Route(chunks=(b"<p>drip</p>",) * 20, pause=0.1)
     started = time.monotonic()
     with Fetcher(replace(settings, deadline=0.4, read_timeout=1.0)) as fetcher:
@@ -126,46 +127,46 @@ def _flaky(statuses: list[int], headers: dict[str, str] | None = None) -> Any:
     return route
 
 
-def test_transient_errors_are_retried(site: Site, settings: CrawlSettings) -> None:
+def test_transient_errors_are_retried(site: LoopbackSite, settings: CrawlSettings) -> None:
     site.routes["/flaky"] = _flaky([503, 502])
     with Fetcher(settings, backoff=0.05) as fetcher:
         result = fetcher.fetch(site.url("/flaky"))
     assert result.ok and result.body == b"<html>finally</html>"
-    times = [hit.at for hit in site.hits]
+    times = [hit.at for hit in site.requests]
     assert len(times) == 3
     # Exponential backoff: 0.05 then 0.1 seconds.
     assert times[1] - times[0] >= 0.05 and times[2] - times[1] >= 0.1
 
 
-def test_retries_give_up(site: Site, settings: CrawlSettings) -> None:
+def test_retries_give_up(site: LoopbackSite, settings: CrawlSettings) -> None:
     site.routes["/down"] = _flaky([500] * 10)
     with Fetcher(replace(settings, retries=2), backoff=0.01) as fetcher:
         result = fetcher.fetch(site.url("/down"))
     assert result.status == 500 and not result.ok
-    assert len(site.hits) == 3
+    assert len(site.requests) == 3
 
 
-def test_client_errors_are_not_retried(site: Site, settings: CrawlSettings) -> None:
+def test_client_errors_are_not_retried(site: LoopbackSite, settings: CrawlSettings) -> None:
     with Fetcher(settings, backoff=0.01) as fetcher:
         result = fetcher.fetch(site.url("/nowhere"))
     assert result.status == 404 and result.error is None
-    assert len(site.hits) == 1
+    assert len(site.requests) == 1
 
 
-def test_429_honours_retry_after(site: Site, settings: CrawlSettings) -> None:
+def test_429_honours_retry_after(site: LoopbackSite, settings: CrawlSettings) -> None:
     site.routes["/busy"] = _flaky([429], {"Retry-After": "1"})
     with Fetcher(settings, backoff=0.01) as fetcher:
         result = fetcher.fetch(site.url("/busy"))
     assert result.ok
-    assert site.hits[1].at - site.hits[0].at >= 1.0
+    assert site.requests[1].at - site.requests[0].at >= 1.0
 
 
-def test_429_asking_too_much_is_not_retried(site: Site, settings: CrawlSettings) -> None:
+def test_429_asking_too_much_is_not_retried(site: LoopbackSite, settings: CrawlSettings) -> None:
     site.routes["/busy"] = _flaky([429], {"Retry-After": "3600"})
     with Fetcher(settings, backoff=0.01, max_retry_after=60) as fetcher:
         result = fetcher.fetch(site.url("/busy"))
     assert result.status == 429
-    assert len(site.hits) == 1
+    assert len(site.requests) == 1
 
 
 class _CountingThrottle(HostThrottle):
@@ -190,7 +191,9 @@ def test_connection_errors_are_retried_then_reported(settings: CrawlSettings) ->
     assert throttle.requests == settings.retries + 1
 
 
-def test_local_addresses_are_refused_unless_allowed(site: Site, settings: CrawlSettings) -> None:
+def test_local_addresses_are_refused_unless_allowed(
+    site: LoopbackSite, settings: CrawlSettings
+) -> None:
     site.html("/", "<html>local</html>")
     strict = replace(settings, allow_local=False)
     with Fetcher(strict) as fetcher:
@@ -198,7 +201,7 @@ def test_local_addresses_are_refused_unless_allowed(site: Site, settings: CrawlS
         by_name = fetcher.fetch(site.url("/").replace("127.0.0.1", "localhost"))
     assert result.error and "non-public" in result.error
     assert by_name.error and "non-public" in by_name.error
-    assert site.hits == []
+    assert site.requests == []
 
 
 @pytest.mark.parametrize(
@@ -268,7 +271,7 @@ def test_throttle_spaces_requests_per_host() -> None:
 
 
 def test_connection_goes_to_the_address_that_was_checked(
-    site: Site, settings: CrawlSettings
+    site: LoopbackSite, settings: CrawlSettings
 ) -> None:
     """DNS rebinding: the name is resolved once, checked, and that address is the one dialled.
 
@@ -287,7 +290,7 @@ def test_connection_goes_to_the_address_that_was_checked(
         first = fetcher.fetch(f"http://pinned.invalid:{port}/page")
         second = fetcher.fetch(f"http://pinned.invalid:{port}/page")
     assert first.ok and first.body == b"<html>pinned</html>"
-    assert site.hits[0].headers["host"] == f"pinned.invalid:{port}"
+    assert site.requests[0].headers["host"] == f"pinned.invalid:{port}"
     # The second lookup rebinds to a private address: refused before any connection.
     assert second.error and "10.9.9.9" in second.error
-    assert len(site.hits) == 1
+    assert len(site.requests) == 1

@@ -7,9 +7,8 @@ import pytest
 from crawler.fetch import Fetcher
 from crawler.robots import RobotsCache, agent_token, fetch_robots, robots_url
 from crawler.settings import CrawlSettings
+from innosearch.sample_site import LoopbackSite, Route
 from tests.loopback import free_port
-
-from .conftest import Route, Site
 
 ROBOTS = """\
 User-agent: *
@@ -25,7 +24,7 @@ Crawl-delay: 1
 """
 
 
-def _robots(site: Site, route: Route) -> None:
+def _robots(site: LoopbackSite, route: Route) -> None:
     site.routes["/robots.txt"] = route
 
 
@@ -35,7 +34,7 @@ def test_agent_token_and_location() -> None:
     assert robots_url("https://Example.com:8443/a/b?c#d") == "https://Example.com:8443/robots.txt"
 
 
-def test_rules_of_our_own_group_win(site: Site, settings: CrawlSettings) -> None:
+def test_rules_of_our_own_group_win(site: LoopbackSite, settings: CrawlSettings) -> None:
     _robots(site, Route(body=ROBOTS.encode(), content_type="text/plain"))
     with Fetcher(settings) as fetcher:
         robots = RobotsCache(fetcher, settings.user_agent)
@@ -51,7 +50,7 @@ def test_rules_of_our_own_group_win(site: Site, settings: CrawlSettings) -> None
     assert site.paths() == ["/robots.txt"]  # fetched once, then cached
 
 
-def test_star_group_applies_to_other_agents(site: Site, settings: CrawlSettings) -> None:
+def test_star_group_applies_to_other_agents(site: LoopbackSite, settings: CrawlSettings) -> None:
     _robots(site, Route(body=ROBOTS.encode(), content_type="text/plain"))
     with Fetcher(settings) as fetcher:
         robots = RobotsCache(fetcher, "otherbot/1.0")
@@ -62,7 +61,7 @@ def test_star_group_applies_to_other_agents(site: Site, settings: CrawlSettings)
 
 @pytest.mark.parametrize("status", [401, 403, 404, 410])
 def test_unavailable_robots_means_allow_all(
-    site: Site, settings: CrawlSettings, status: int
+    site: LoopbackSite, settings: CrawlSettings, status: int
 ) -> None:
     _robots(site, Route(status=status, etag=False))
     with Fetcher(settings) as fetcher:
@@ -75,7 +74,7 @@ def test_unavailable_robots_means_allow_all(
 
 @pytest.mark.parametrize("status", [429, 500, 503])
 def test_unreachable_robots_means_disallow_all(
-    site: Site, settings: CrawlSettings, status: int
+    site: LoopbackSite, settings: CrawlSettings, status: int
 ) -> None:
     _robots(site, Route(status=status, etag=False))
     with Fetcher(settings, backoff=0.01) as fetcher:
@@ -93,7 +92,7 @@ def test_network_failure_means_disallow_all(settings: CrawlSettings) -> None:
     assert policy.status == 0 and policy.error
 
 
-def test_redirected_robots_is_followed(site: Site, settings: CrawlSettings) -> None:
+def test_redirected_robots_is_followed(site: LoopbackSite, settings: CrawlSettings) -> None:
     _robots(site, Route(status=301, headers={"Location": "/real-robots.txt"}, etag=False))
     site.routes["/real-robots.txt"] = Route(body=b"User-agent: *\nDisallow: /x\n")
     with Fetcher(settings) as fetcher:
@@ -104,7 +103,7 @@ def test_redirected_robots_is_followed(site: Site, settings: CrawlSettings) -> N
 
 
 def test_robots_redirect_to_another_host_is_not_followed(
-    site: Site, settings: CrawlSettings
+    site: LoopbackSite, settings: CrawlSettings
 ) -> None:
     """With allow_local set for our own loopback site, a robots.txt redirect to another host
     (here `localhost`, a private address too) must not be followed: only the site's own pages
@@ -119,7 +118,7 @@ def test_robots_redirect_to_another_host_is_not_followed(
     assert policy.mode == "allow_all"  # an unfollowed redirect: no rules to obey (RFC 9309)
 
 
-def test_html_served_as_robots_allows_all(site: Site, settings: CrawlSettings) -> None:
+def test_html_served_as_robots_allows_all(site: LoopbackSite, settings: CrawlSettings) -> None:
     _robots(site, Route(body=b"<html><body>Welcome!</body></html>"))
     with Fetcher(settings) as fetcher:
         robots = RobotsCache(fetcher, settings.user_agent)

@@ -1,7 +1,7 @@
 """The trap site, crawled twice: every trap judged by what the server saw or what the store holds.
 
 One crawl per phase serves many assertions, so the module crawls once (module-scoped fixture)
-and each test reads the same record. See `trap_site` for the traps.
+and each test reads the same record. See `innosearch.sample_site.wire.TrapSite` for the traps.
 """
 
 from __future__ import annotations
@@ -11,12 +11,9 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
-from http.server import ThreadingHTTPServer
 from pathlib import Path
-from threading import Thread
 
 import pytest
 
@@ -24,16 +21,15 @@ from crawler.crawl import CrawlSummary, crawl
 from crawler.fetch import Fetcher
 from crawler.settings import CrawlSettings
 from crawler.store import CrawlStore, StoredArticle
-
-from .conftest import Hit, Route, Site, _make_handler
-from .trap_site import (
-    CRAWL_DELAY,
+from innosearch.sample_site import Hit, LoopbackSite, Route
+from innosearch.sample_site.wire import (
     GBK_PHRASE,
     GBK_TITLE,
     HUGE_CHUNK,
     HUGE_CHUNKS,
     NEW_ARTICLE,
     RETRY_AFTER,
+    TRAP_CRAWL_DELAY,
     TrapSite,
 )
 
@@ -71,22 +67,6 @@ class TrapRun:
     two: Phase
 
 
-def _serve() -> tuple[Site, ThreadingHTTPServer, Thread]:
-    site = Site()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _make_handler(site))
-    server.daemon_threads = True
-    site.base = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
-    thread.start()
-    return site, server, thread
-
-
-def _stop(server: ThreadingHTTPServer, thread: Thread) -> None:
-    server.shutdown()
-    thread.join()
-    server.server_close()
-
-
 def _crawl_phase(trap: TrapSite, data: Path) -> Phase:
     trap.site.clear()
     with CrawlStore(data) as store, Fetcher(SETTINGS, backoff=0.05) as fetcher:
@@ -96,23 +76,18 @@ def _crawl_phase(trap: TrapSite, data: Path) -> Phase:
         )
         articles = {a.article.canonical_url or "": a for a in store.articles_since(0)}
         changed = {a.article.canonical_url or "": a for a in store.articles_since(since)}
-    with trap.site.lock:
-        hits = list(trap.site.hits)
-    return Phase(summary, hits, articles, changed)
+    return Phase(summary, trap.site.requests, articles, changed)
 
 
 @pytest.fixture(scope="module")
 def trap_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TrapRun]:
-    site, server, thread = _serve()
-    try:
+    with LoopbackSite() as site:
         trap = TrapSite(site)
         data = tmp_path_factory.mktemp("trap-data")
         one = _crawl_phase(trap, data)
         trap.to_phase_two()
         two = _crawl_phase(trap, data)
         yield TrapRun(trap, data, one, two)
-    finally:
-        _stop(server, thread)
 
 
 def _most_at_once(hits: list[Hit]) -> int:
@@ -156,7 +131,7 @@ def test_crawl_delay_holds_between_any_two_requests(trap_run: TrapRun) -> None:
     for phase in (trap_run.one, trap_run.two):
         starts = sorted(hit.at for hit in phase.hits)
         gaps = [b - a for a, b in itertools.pairwise(starts)]
-        assert min(gaps) >= CRAWL_DELAY, sorted(gaps)[:5]
+        assert min(gaps) >= TRAP_CRAWL_DELAY, sorted(gaps)[:5]
         # ...and never two requests at once on the one host, though four workers were free.
         assert _most_at_once(phase.hits) == 1
 
@@ -317,9 +292,8 @@ def test_second_phase_keeps_the_traps_shut(trap_run: TrapRun) -> None:
 
 
 def test_hosts_are_crawled_concurrently_one_request_each(tmp_path: Path) -> None:
-    servers = [_serve() for _ in range(3)]
+    sites = [LoopbackSite() for _ in range(3)]
     try:
-        sites = [site for site, _, _ in servers]
         for site in sites:
             TrapSite(site, crawl_delay=0.05)
             # Front pages take 0.3 s to arrive, as a real site's might: a crawl that fetches
@@ -334,12 +308,12 @@ def test_hosts_are_crawled_concurrently_one_request_each(tmp_path: Path) -> None
             settings = replace(SETTINGS, max_pages=18)
             crawl([s.url("/") for s in sites], store, settings, fetcher=fetcher)
     finally:
-        for _, server, thread in servers:
-            _stop(server, thread)
-    assert all(_most_at_once(site.hits) == 1 for site in sites)
+        for site in sites:
+            site.close()
+    assert all(_most_at_once(site.requests) == 1 for site in sites)
     # Requests to different hosts overlapped in time: some request to one host started while
     # a request to another was being answered.
-    spans = [(hit.at, hit.ended_at, n) for n, site in enumerate(sites) for hit in site.hits]
+    spans = [(hit.at, hit.ended_at, n) for n, site in enumerate(sites) for hit in site.requests]
     overlapping = any(
         a_start < b_start < a_end and a_host != b_host
         for (a_start, a_end, a_host), (b_start, _, b_host) in itertools.permutations(spans, 2)
@@ -375,33 +349,28 @@ def _live_articles(data: Path) -> dict[str, tuple[object, ...]]:
 
 
 def test_crawl_killed_with_sigkill_resumes_to_the_same_articles(tmp_path: Path) -> None:
-    site, server, thread = _serve()
-    try:
+    with LoopbackSite() as site:
         trap = TrapSite(site, crawl_delay=0.02)
         killed = tmp_path / "killed"
         process = _cli(killed, trap.base, tmp_path, killed=True)
-        # Kill it mid-crawl: once it has fetched a dozen pages, in the middle of whatever
-        # it is doing (a fetch, a WARC write, a commit).
-        give_up = time.monotonic() + 30
-        while len(site.hits) < 12 and process.poll() is None and time.monotonic() < give_up:
-            time.sleep(0.005)
+        # Kill it mid-crawl: as the twelfth answer has been sent, while the crawl reads,
+        # archives and stores it (a WARC write, a commit) or fetches the next.
+        site.wait_until(lambda requests: len(requests) >= 12 and requests[11].ended_at, timeout=30)
         assert process.poll() is None, "the crawl ended before it could be killed"
         os.kill(process.pid, signal.SIGKILL)
         assert process.wait() == -signal.SIGKILL
         partial = _live_articles(killed)
-        seen_before = len(site.hits)
+        seen_before = len(site.requests)
 
         restarted = _cli(killed, trap.base, tmp_path)
         _, err = restarted.communicate(timeout=60)
         assert restarted.returncode == 0, err.decode()
-        assert len(site.hits) > seen_before
+        assert len(site.requests) > seen_before
 
         whole = tmp_path / "whole"
         uninterrupted = _cli(whole, trap.base, tmp_path)
         _, err = uninterrupted.communicate(timeout=60)
         assert uninterrupted.returncode == 0, err.decode()
-    finally:
-        _stop(server, thread)
     expected = _live_articles(whole)
     assert len(partial) < len(expected)  # the kill really did interrupt the crawl
     assert _live_articles(killed) == expected

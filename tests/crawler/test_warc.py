@@ -14,24 +14,24 @@ from crawler.reextract import reextract
 from crawler.settings import CrawlSettings
 from crawler.store import CrawlStore
 from crawler.warc import WarcArchive, iter_responses, read_response
-
-from .conftest import Site, build_news_site
+from innosearch.sample_site import LoopbackSite
+from innosearch.sample_site.wire import build_news_site
 
 
 @pytest.fixture
-def news_site(site: Site) -> Site:
+def news_site(site: LoopbackSite) -> LoopbackSite:
     """The crawl tests' news site with a short Crawl-delay: these tests are about the archive."""
     build_news_site(site, crawl_delay=0.02)
     return site
 
 
-def _crawl(site: Site, data: Path, settings: CrawlSettings) -> None:
+def _crawl(site: LoopbackSite, data: Path, settings: CrawlSettings) -> None:
     with CrawlStore(data) as store:
         crawl([site.url("/")], store, settings)
 
 
 def test_crawl_archives_responses_any_warc_reader_can_read(
-    news_site: Site, settings: CrawlSettings, tmp_path: Path
+    news_site: LoopbackSite, settings: CrawlSettings, tmp_path: Path
 ) -> None:
     _crawl(news_site, tmp_path, settings)
     (path,) = (tmp_path / "warc").glob("*.warc.gz")
@@ -48,7 +48,7 @@ def test_crawl_archives_responses_any_warc_reader_can_read(
 
 
 def test_reextract_restores_articles_without_fetching(
-    news_site: Site, settings: CrawlSettings, tmp_path: Path
+    news_site: LoopbackSite, settings: CrawlSettings, tmp_path: Path
 ) -> None:
     _crawl(news_site, tmp_path, settings)
     with CrawlStore(tmp_path) as store:
@@ -63,7 +63,7 @@ def test_reextract_restores_articles_without_fetching(
     with CrawlStore(tmp_path) as store:
         summary = reextract(store)
         after = {a.article.id: a.article for a in store.articles_since(seq)}
-    assert news_site.hits == []  # nothing fetched
+    assert news_site.requests == []  # nothing fetched
     assert summary.articles_updated == len(before) == 5
     assert summary.duplicates == 1  # /print/beta, whose canonical page is /news/beta
     assert summary.damaged == 0
@@ -71,7 +71,7 @@ def test_reextract_restores_articles_without_fetching(
 
 
 def test_damaged_record_is_skipped_with_a_warning(
-    news_site: Site,
+    news_site: LoopbackSite,
     settings: CrawlSettings,
     tmp_path: Path,
     caplog: pytest.LogCaptureFixture,
@@ -97,7 +97,7 @@ def test_damaged_record_is_skipped_with_a_warning(
     # archives the page afresh.
     news_site.clear()
     _crawl(news_site, tmp_path, settings)
-    asked = [h for h in news_site.hits if h.path == "/news/alpha"]
+    asked = [h for h in news_site.requests if h.path == "/news/alpha"]
     assert [(h.status, "if-none-match" in h.headers) for h in asked] == [(304, True), (200, False)]
     with CrawlStore(tmp_path) as store:
         assert store.raw(alpha) is not None

@@ -24,7 +24,7 @@ from crawler.article import Article
 from crawler.store import CrawlStore
 from indexer.whoosh import LiveIndex, index_articles, rebuild_from_store
 from indexer.whoosh.write import index_location, versions_dir
-from tests.test_recrawl import INNOSEARCH, wait_for
+from tests.test_recrawl import INNOSEARCH
 
 WORDS = re.findall(
     r"\w+",
@@ -140,28 +140,42 @@ def test_no_error_while_the_index_is_committed_and_rebuilt(served) -> None:
     expected = {30}
     seen: list[Any] = []
     stop = threading.Event()
+    answered = threading.Condition()  # notified at each answer, and when the client ends
+    ended = threading.Event()
 
     def hammer() -> None:
         session = requests.Session()
         paths = [("api/search", {"q": "", "per_page": 1}), ("", {"q": "battery"})]
-        for n in range(20000):  # bounded, whatever happens
-            if stop.is_set():
-                break
-            path, params = paths[n % 2]
-            try:
-                r = session.get(server.url + path, params=params, timeout=10)
-                seen.append(r.json()["total"] if path and r.status_code == 200 else r.status_code)
-            except Exception as e:  # a reset connection is an error the test must report
-                seen.append(repr(e))
+        try:
+            for n in range(20000):  # bounded, whatever happens
+                if stop.is_set():
+                    break
+                path, params = paths[n % 2]
+                try:
+                    r = session.get(server.url + path, params=params, timeout=10)
+                    got = r.json()["total"] if path and r.status_code == 200 else r.status_code
+                except Exception as e:  # a reset connection is an error the test must report
+                    got = repr(e)
+                with answered:
+                    seen.append(got)
+                    answered.notify_all()
+        finally:
+            with answered:
+                ended.set()
+                answered.notify_all()
 
     client = threading.Thread(target=hammer)
     client.start()
 
     def searches_go_on() -> None:
-        """Waits until the client has made 20 more requests (not a fixed pause: on a busy
+        """Waits until the client has had 20 more answers (not a fixed pause: on a busy
         machine a pause may pass with none)."""
-        mark = len(seen)
-        wait_for(lambda: len(seen) >= mark + 20 or not client.is_alive(), timeout=60)
+        with answered:
+            mark = len(seen)
+            went_on = answered.wait_for(
+                lambda: len(seen) >= mark + 20 or ended.is_set(), timeout=60
+            )
+        assert went_on, "the client got no 20 answers in 60 s"
 
     try:
         for step in range(3):

@@ -13,18 +13,22 @@ import pytest
 
 from innosearch.lock import LockedError, RunLock
 
+# Holds the lock until its stdin closes (the test ends it) or it is killed: no timed sleep.
 HOLD = """
-import sys, time
+import sys
 from innosearch.lock import RunLock
 with RunLock(sys.argv[1]):
     print("held", flush=True)
-    time.sleep(60)
+    sys.stdin.read()
 """
 
 
 def hold_in_child(path: Path) -> subprocess.Popen[str]:
     child = subprocess.Popen(
-        [sys.executable, "-c", HOLD, str(path)], stdout=subprocess.PIPE, text=True
+        [sys.executable, "-c", HOLD, str(path)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     assert child.stdout is not None and child.stdout.readline().strip() == "held"
     return child
@@ -40,16 +44,14 @@ def test_second_run_refuses_with_the_holder_named(tmp_path: Path) -> None:
         assert time.monotonic() - started < 1
     finally:
         child.kill()
-        child.wait()
-        child.stdout.close()  # type: ignore[union-attr]
+        child.communicate()
 
 
 def killed_holder(path: Path) -> int:
     """The pid of a run that took the lock and was killed with it held (SIGKILL: no clean-up)."""
     child = hold_in_child(path)
     os.kill(child.pid, signal.SIGKILL)
-    child.wait()
-    child.stdout.close()  # type: ignore[union-attr]
+    child.communicate()
     return child.pid
 
 

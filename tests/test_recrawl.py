@@ -9,7 +9,6 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -55,13 +54,6 @@ def innosearch(tmp_path: Path, env: dict[str, str], *args: str) -> subprocess.Co
 def events(stderr: str) -> list[dict[str, Any]]:
     """The JSON log lines (stderr is a pipe, so logs are JSON)."""
     return [json.loads(line) for line in stderr.splitlines() if line.startswith("{")]
-
-
-def wait_for(condition: Callable[[], bool], timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.02)
 
 
 def test_overlapping_run_refuses_and_a_killed_run_is_taken_over(tmp_path: Path) -> None:

@@ -8,6 +8,7 @@ import signal
 import subprocess
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,7 @@ import pytest
 from innosearch.sample_site import serve
 from innosearch.schedule import parse_interval
 from tests.conftest import CLI
-from tests.test_recrawl import INNOSEARCH, environment, wait_for, write_config
+from tests.test_recrawl import INNOSEARCH, environment, write_config
 
 
 @pytest.mark.parametrize(
@@ -51,6 +52,7 @@ class Scheduler:
             text=True,
         )
         self.events: list[dict[str, Any]] = []
+        self._logged = threading.Condition()
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
 
@@ -58,14 +60,27 @@ class Scheduler:
         assert self.process.stderr is not None
         for line in self.process.stderr:
             if line.startswith("{"):
-                self.events.append(json.loads(line))
+                with self._logged:
+                    self.events.append(json.loads(line))
+                    self._logged.notify_all()
+        with self._logged:  # the process ended: no more events will come
+            self._logged.notify_all()
 
     def named(self, event: str) -> list[dict[str, Any]]:
         return [e for e in self.events if e.get("event") == event]
 
-    def stop(self) -> int:
-        """SIGTERM, then the exit status (within 10 s, or the test fails)."""
+    def wait_for(self, event: str, count: int = 1, timeout: float = 60) -> None:
+        """Waits until ``event`` has been logged ``count`` times, woken by each log line."""
+        with self._logged:
+            logged = self._logged.wait_for(
+                lambda: len(self.named(event)) >= count or not self._reader.is_alive(), timeout
+            )
+        assert logged and len(self.named(event)) >= count, f"no {count} {event} in {timeout} s"
+
+    def stop(self, then: Callable[[], object] = lambda: None) -> int:
+        """SIGTERM, ``then()``, and the exit status (within 10 s, or the test fails)."""
         self.process.send_signal(signal.SIGTERM)
+        then()
         try:
             return self.process.wait(timeout=10)
         finally:
@@ -83,7 +98,7 @@ def test_runs_repeat_and_each_is_logged(tmp_path: Path) -> None:
     env = environment(tmp_path, delay=0)
     scheduler = Scheduler(tmp_path, env, every="0.5s")
     try:
-        wait_for(lambda: len(scheduler.named("run-end")) >= 2, timeout=30)
+        scheduler.wait_for("run-end", count=2, timeout=30)
     finally:
         code = scheduler.stop()
     assert code == 0
@@ -97,27 +112,30 @@ def test_runs_repeat_and_each_is_logged(tmp_path: Path) -> None:
 
 def test_a_real_run_then_sigterm_while_waiting_and_while_crawling(tmp_path: Path) -> None:
     with serve() as site:
-        write_config(tmp_path, [{"name": "herald", "seeds": [site.url]}])
+        write_config(tmp_path, [{"name": "herald", "seeds": [site.url()]}])
         scheduler = Scheduler(tmp_path, environment(tmp_path, delay=0), every="1h")
         try:
-            wait_for(lambda: scheduler.named("run-end"), timeout=60)
-            time.sleep(0.2)  # now sleeping until the next run, an hour away
+            # Logged just before it goes to sleep until the next run, an hour away.
+            scheduler.wait_for("run-end", timeout=60)
         finally:
             started = time.monotonic()
             code = scheduler.stop()
         assert code == 0 and time.monotonic() - started < 5
+        assert len(scheduler.named("run-start")) == 1  # stopped between the runs
         assert scheduler.named("run-end")[0]["status"] == 0
         assert scheduler.named("site")[0]["articles_new"] == len(site.articles)
 
-        # Stopped in the middle of a crawl: the run ends at once and leaves the lock clean.
-        slow = environment(tmp_path, delay=0.05)
+        # Stopped in the middle of a crawl, while the site holds its sixth request (released
+        # once the signal is sent: a request in flight finishes before the run stops): the run
+        # ends at once and leaves the lock clean.
         site.touch(site.articles[0]["slug"], "2025-12-01")
-        site.clear_requests()
-        scheduler = Scheduler(tmp_path, slow, every="1h")
-        try:
-            wait_for(lambda: len(site.requests) >= 5, timeout=30)
-        finally:
-            code = scheduler.stop()
+        site.clear()
+        with site.hold(after=5) as held:
+            scheduler = Scheduler(tmp_path, environment(tmp_path, delay=0), every="1h")
+            try:
+                held.wait_arrived(timeout=30)
+            finally:
+                code = scheduler.stop(then=held.release)
         assert code == 0 and not scheduler.named("run-end")
         assert scheduler.events[-1]["event"] == "schedule-stop"
         assert (tmp_path / "data" / "recrawl.lock").read_text() == ""

@@ -226,6 +226,15 @@ def unlink(site: LoopbackSite, *paths: str) -> None:
         set_feed(site, [])
 
 
+def move(site: LoopbackSite, slug: str, new_path: str) -> str:
+    """The story ``/news/SLUG`` moves: its old URL answers 301 to ``new_path``, which declares
+    itself canonical. Returns the new URL."""
+    new = site.url(new_path)
+    site.routes[f"/news/{slug}"] = Route(status=301, headers={"Location": new}, etag=False)
+    site.html(new_path, article_page(slug, ARTICLES[slug], canonical=new))
+    return new
+
+
 # -- the traps ----------------------------------------------------------------------------------
 
 TRAP_CRAWL_DELAY = 0.05  # robots.txt's Crawl-delay; tests set a smaller configured delay

@@ -19,6 +19,7 @@ from innosearch.sample_site.wire import (
     build_news_site,
     front_page,
     gzipped,
+    move,
     set_robots,
     unlink,
 )
@@ -339,9 +340,7 @@ def test_a_moved_article_keeps_one_document(
     build_news_site(site, crawl_delay=0.01)
     _, first = _crawl(site, tmp_path, settings)
     # gamma moves: its old URL answers 301 to a new one, which declares itself canonical.
-    new = site.url("/2024/gamma-hydrogen")
-    site.routes["/news/gamma"] = Route(status=301, headers={"Location": new}, etag=False)
-    site.html("/2024/gamma-hydrogen", article_page("gamma", "Hydrogen tanks", canonical=new))
+    new = move(site, "gamma", "/2024/gamma-hydrogen")
     summary, articles = _crawl(site, tmp_path, settings)
 
     live = sorted(a.article.canonical_url for a in articles.values() if not a.gone)

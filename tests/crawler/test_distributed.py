@@ -29,13 +29,12 @@ from indexer.whoosh import LiveIndex, search
 from innosearch.sample_site import (
     Hit,
     LoopbackSite,
-    Route,
     SampleSite,
     article_path,
     load_articles,
     serve,
 )
-from innosearch.sample_site.wire import article_page, build_news_site
+from innosearch.sample_site.wire import build_news_site, move
 
 ROOT = Path(__file__).resolve().parents[2]
 DELAY = 0.2
@@ -212,9 +211,7 @@ def test_a_moved_article_reaches_the_index_as_one_document(
     for _ in range(2):
         seed(redis_url, [site.url("/")], settings, prefix=prefix)
         run_worker(redis_url, settings, tmp_path, received.extend, burst=True, options=options)
-        new = site.url("/2024/gamma-hydrogen")
-        site.routes["/news/gamma"] = Route(status=301, headers={"Location": new}, etag=False)
-        site.html("/2024/gamma-hydrogen", article_page("gamma", "Hydrogen", canonical=new))
+        move(site, "gamma", "/2024/gamma-hydrogen")
 
     live: dict[str, str] = {}
     for article, _at, _status, gone in received:

@@ -317,6 +317,9 @@ def main() -> int:
     parser.add_argument("--work", type=Path, help="working dir (default: the corpus cache dir)")
     parser.add_argument("--skip-load", action="store_true", help="reuse the indexes of a run")
     parser.add_argument("--keep", action="store_true", help="keep the index and database")
+    parser.add_argument(
+        "--workers", type=int, help="our server's processes (default: serve's, one per core)"
+    )
     args = parser.parse_args()
 
     work = args.work or corpus.cache_dir()
@@ -376,6 +379,7 @@ def main() -> int:
             str(index_dir),
             "--port",
             str(p1 := free_port()),
+            *(["--workers", str(args.workers)] if args.workers else []),
         ],
         p1,
         "/healthz",
@@ -462,6 +466,7 @@ def main() -> int:
         db.unlink(missing_ok=True)
 
     print(f"\nload average at the end (1, 5, 15 min): {os.getloadavg()} on {os.cpu_count()} cores")
+    print(f"innosearch serve --workers {args.workers or 'default (one per core)'}")
     print(f"\n{'':24} {'innosearch':>12} {'Datasette':>18} {'ratio':>7}")
     for name, a, b, ratio in rows:
         print(f"{name:24} {a:>12} {b:>18} {ratio:>7}")

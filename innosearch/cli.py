@@ -78,6 +78,8 @@ def _apply_flags(config: Config, args: argparse.Namespace) -> None:
         config.host = args.host
     if getattr(args, "port", None) is not None:
         config.port = args.port
+    if getattr(args, "workers", None) is not None:
+        config.workers = args.workers
     if getattr(args, "max_pages", None) is not None:
         config.crawl.max_pages = args.max_pages
     if getattr(args, "delay", None) is not None:
@@ -489,6 +491,17 @@ def cmd_enrich(args: argparse.Namespace, config: Config) -> int:
 # ---- the parser ---------------------------------------------------------------------------------
 
 
+def _count(text: str) -> int:
+    """A whole number >= 1, as argparse reads a flag (its error names the flag)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected 1 or more, got {value}")
+    return value
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="innosearch", description="Search engine over innovation press coverage."
@@ -548,6 +561,12 @@ def _parser() -> argparse.ArgumentParser:
     index(p)
     p.add_argument("--host", help="address to bind (default 127.0.0.1)")
     p.add_argument("--port", type=int, help="port (default 8080)")
+    p.add_argument(
+        "--workers",
+        type=_count,
+        metavar="N",
+        help="server processes (default: one per core); the rate limit counts across them",
+    )
 
     p = command("search", cmd_search, "search the index from the shell")
     p.add_argument("query", metavar="QUERY")

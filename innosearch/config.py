@@ -74,6 +74,7 @@ class Config:
     index_read_urls: list[str] = field(default_factory=list)
     host: str = "127.0.0.1"
     port: int = 8080
+    workers: int = 0  # 0: one per core
     threads: int = 8
     crawl: CrawlSettings = field(default_factory=CrawlSettings)
     seeds: list[str] = field(default_factory=list)
@@ -102,7 +103,8 @@ SETTINGS: list[tuple[str, str]] = [
     ),
     ("host", "address the web server binds to; keep 127.0.0.1 unless behind a proxy"),
     ("port", "port the web server listens on"),
-    ("threads", "worker threads of the WSGI server"),
+    ("workers", "web server processes (0: one per core); the rate limit counts across them"),
+    ("threads", "threads of each web server process"),
     ("seeds", "start URLs that `innosearch recrawl` crawls when the store knows none"),
     ("stats_token", "secret that unlocks the per-site details of `/stats` and `/api/stats`"),
     ("log_format", "`auto` (JSON lines when stderr is not a terminal), `json` or `text`"),

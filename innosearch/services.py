@@ -121,24 +121,37 @@ def app_settings(config: Config) -> dict[str, Any]:
 
 
 def serve_index(config: Config) -> None:
+    """Serves the app: in this process with one worker, else a master over `workers` processes
+    (`web.workers`; `workers` 0 means one per core)."""
+    from web import create_app
     from web.server import make_server, server_url
+    from web.workers import Master, WorkerError, default_workers
 
+    workers = config.workers or default_workers()
     try:
-        server = make_server(
-            config.index_dir, config.host, config.port, config.threads, app_settings(config)
-        )
+        if workers == 1:
+            server = make_server(
+                config.index_dir, config.host, config.port, config.threads, app_settings(config)
+            )
+        else:
+            app = create_app({**app_settings(config), "INDEX_DIR": str(config.index_dir)})
+            server = Master(app, workers, config.host, config.port, config.threads)
     except OSError as e:
         raise UserError(
             f"cannot listen on {config.host}:{config.port} ({e.strerror}); "
             "choose another with --port"
         ) from None
+    url = server_url(server)
     log.info(
-        f"innosearch: serving {config.index_dir} at {server_url(server)}",
-        extra={"event": "serve", "url": server_url(server)},
+        f"innosearch: serving {config.index_dir} at {url} ({workers} "
+        + ("process)" if workers == 1 else "worker processes)"),
+        extra={"event": "serve", "url": url, "workers": workers},
     )
     try:
         server.run()
     except KeyboardInterrupt:
         pass
+    except WorkerError as e:
+        raise UserError(f"{e}; see the log above") from None
     finally:
         server.close()

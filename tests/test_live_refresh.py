@@ -67,15 +67,18 @@ def innosearch(*args: str) -> str:
 
 
 class Server:
-    """`innosearch serve --port 0` in a child process; its stderr is drained by a thread."""
+    """`innosearch serve --port 0` in a child process of its own process group (as a shell
+    starts it); its stderr is drained by a thread. `args` add flags, `settings` INNOSEARCH_*
+    variables."""
 
-    def __init__(self, index: Path) -> None:
+    def __init__(self, index: Path, *args: str, settings: dict[str, str] | None = None) -> None:
         env = {k: v for k, v in os.environ.items() if not k.startswith("INNOSEARCH_")}
         self.process = subprocess.Popen(
-            [*INNOSEARCH, "serve", "--index", str(index), "--port", "0"],
+            [*INNOSEARCH, "serve", "--index", str(index), "--port", "0", *args],
             stderr=subprocess.PIPE,
             text=True,
-            env=env,
+            env={**env, **(settings or {})},
+            start_new_session=True,
         )
         self.lines: list[str] = []
         self._url = threading.Event()

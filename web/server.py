@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import socket
 from pathlib import Path
 from typing import Any
 
@@ -32,8 +34,16 @@ def make_server(
     return server
 
 
-def serve_app(app: Flask, host: str = "127.0.0.1", port: int = 8080, threads: int = 8) -> Any:
-    """A waitress server for an app already built.
+def serve_app(
+    app: Flask,
+    host: str = "127.0.0.1",
+    port: int = 8080,
+    threads: int = 8,
+    sockets: list[socket.socket] | None = None,
+    share: int = 1,
+) -> Any:
+    """A waitress server for an app already built, on `host` and `port` or on `sockets`
+    already listening (a worker of `web.workers`, one of `share` that split CONNECTION_LIMIT).
 
     Waitress refuses bodies over the app's MAX_CONTENT_LENGTH itself, so an oversized upload
     is never buffered whole. With TRUSTED_PROXY (a reverse proxy's address) set, requests from
@@ -42,10 +52,10 @@ def serve_app(app: Flask, host: str = "127.0.0.1", port: int = 8080, threads: in
     """
     proxy = app.config.get("TRUSTED_PROXY") or None
     forwarded = {"trusted_proxy_headers": {"x-forwarded-for"}} if proxy else {}
+    where = {"sockets": sockets} if sockets else {"host": host, "port": port}
     server = create_server(
         app,
-        host=host,
-        port=port,
+        **where,
         threads=threads,
         ident="innosearch",
         max_request_body_size=int(app.config["MAX_CONTENT_LENGTH"]),
@@ -53,17 +63,23 @@ def serve_app(app: Flask, host: str = "127.0.0.1", port: int = 8080, threads: in
         # Idle or half-sent connections cost a socket each, not a thread: allow many, close
         # the idle ones after IDLE_TIMEOUT seconds, and poll() rather than select(), which
         # fails past 1,024 open descriptors.
-        connection_limit=int(app.config["CONNECTION_LIMIT"]),
+        connection_limit=max(1, math.ceil(int(app.config["CONNECTION_LIMIT"]) / share)),
         channel_timeout=int(app.config["IDLE_TIMEOUT"]),
         cleanup_interval=max(1, int(app.config["IDLE_TIMEOUT"]) // 2),
         asyncore_use_poll=True,
         **forwarded,
     )
     channel = _channel_class(app)
-    for listener in [server, *getattr(server, "map", {}).values()]:
-        if hasattr(listener, "channel_class"):
-            listener.channel_class = channel
+    for listener in listeners(server):
+        listener.channel_class = channel
     return server
+
+
+def listeners(server: Any) -> list[Any]:
+    """The listening servers inside what `create_server` returned: itself, or each socket's
+    (a host name may stand for an IPv4 and an IPv6 address)."""
+    found = [server, *getattr(server, "map", {}).values()]
+    return [listener for listener in found if hasattr(listener, "channel_class")]
 
 
 def _channel_class(app: Flask) -> type[HTTPChannel]:
@@ -97,6 +113,7 @@ def _channel_class(app: Flask) -> type[HTTPChannel]:
 
 
 def server_url(server: Any) -> str:
+    """The URL a waitress server, or a `web.workers.Master`, answers at."""
     host, port = server.effective_host, server.effective_port
     if ":" in str(host):
         host = f"[{host}]"

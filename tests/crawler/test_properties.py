@@ -136,10 +136,12 @@ def test_extract_survives_deep_huge_and_misdeclared_pages() -> None:
         "empty": "",
     }
     for name, page in cases.items():
-        started = time.monotonic()
+        # CPU time, not wall time: what a hostile page costs the crawler, whatever else the
+        # machine runs (a wall-clock bound failed only on a loaded machine).
+        started = time.process_time()
         article = extract_cleanly(page, url="https://x.example/a")
         assert isinstance(article.text, str), name
-        assert time.monotonic() - started < 10, name
+        assert time.process_time() - started < 10, name
 
 
 def test_extracting_the_same_hostile_pages_again_does_not_grow_memory() -> None:

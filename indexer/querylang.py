@@ -80,13 +80,17 @@ _YEAR = re.compile(r"\d{4}$")
 class QueryError(ValueError):
     """A query the engine cannot run, with a message that says how to fix it.
 
-    `fix` is a corrected query when one can be guessed (the page offers it as a link and the
-    API returns it beside the error), else None.
+    `fix` is a corrected value when one can be guessed (the page offers it as a link and the
+    API returns it beside the error), else None: by default a corrected query; for another URL
+    parameter, `param` names it and `wrong` is the value `fix` replaces (`country=China` ->
+    `CN`).
     """
 
-    def __init__(self, message: str, fix: str | None = None) -> None:
+    def __init__(
+        self, message: str, fix: str | None = None, param: str = "q", wrong: str | None = None
+    ) -> None:
         super().__init__(message)
-        self.fix = fix
+        self.fix, self.param, self.wrong = fix, param, wrong
 
 
 def nothing_to_search(text: str | None) -> QueryError:

@@ -17,9 +17,10 @@ from typing import Any
 from flask import Blueprint, Response, current_app, jsonify, request, stream_with_context
 from flask.typing import ResponseReturnValue
 
+from indexer.enrich import taxonomy
 from web import get_index
 from web.openapi import openapi
-from web.params import search_request
+from web.params import country_names, search_request
 
 bp = Blueprint("api", __name__)
 
@@ -73,6 +74,17 @@ def api_export_jsonl() -> ResponseReturnValue:
             yield json.dumps(row, ensure_ascii=False) + "\n"
 
     return _download(stream_with_context(lines()), "application/jsonl", "innosearch-export.jsonl")
+
+
+@bp.get("/api/facets")
+def api_facets() -> ResponseReturnValue:
+    """The values `chain` and `country` accept, each with the name the page shows."""
+    return jsonify(
+        {
+            "chain": [{"id": c.id, "name": c.name} for c in taxonomy.rules().chains],
+            "country": [{"id": k, "name": v} for k, v in sorted(country_names().items())],
+        }
+    )
 
 
 @bp.get("/api/openapi.json")

@@ -29,7 +29,7 @@ SECURITY_HEADERS = {
 
 
 def init_app(app: Flask) -> None:
-    app.register_error_handler(QueryError, lambda e: _error(400, str(e), e.fix))
+    app.register_error_handler(QueryError, _query_error)
     app.register_error_handler(IndexAccessError, lambda e: _error(503, str(e)))
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _unexpected)
@@ -40,17 +40,53 @@ def _wants_json() -> bool:
     return request.path.startswith("/api/") or request.path == "/healthz"
 
 
-def _error(status: int, message: str, fix: str | None = None) -> tuple[Response | str, int]:
-    """The error as JSON (`{"error", "fix"?}`) or a page offering the fixed query as a link."""
+def _query_error(error: QueryError) -> tuple[Response | str, int]:
+    return _error(400, str(error), error.fix, error.param, error.wrong)
+
+
+def _error(
+    status: int,
+    message: str,
+    fix: str | None = None,
+    param: str = "q",
+    wrong: str | None = None,
+) -> tuple[Response | str, int]:
+    """The error as JSON (`{"error", "fix"?, "parameter"?}`) or a page that keeps the search
+    (its box and filters, each removable) and offers the fixed search as a link."""
     if _wants_json():
         body = {"error": message} | ({"fix": fix} if fix else {})
+        if fix and param != "q":
+            body["parameter"] = param
         return jsonify(body), status
     fix_url = None
     if fix:
-        args = [(k, v) for k, v in request.args.items(multi=True) if k not in ("q", "page")]
-        fix_url = url_for("pages.search_page") + "?" + urlencode([("q", fix), *args])
-    page = render_template("error.html", status=status, message=message, fix=fix, fix_url=fix_url)
+        args = [(k, v) for k, v in request.args.items(multi=True) if k != "page"]
+        if wrong is None:
+            args = [(param, fix)] + [(k, v) for k, v in args if k != param]
+        else:
+            args = [(k, fix if (k, v) == (param, wrong) else v) for k, v in args]
+        fix_url = url_for("pages.search_page") + "?" + urlencode(args)
+    page = render_template(
+        "error.html",
+        status=status,
+        message=message,
+        fix=fix if param == "q" else f"{param}={fix}",
+        fix_url=fix_url,
+        kept=_kept_filters() if status == 400 else [],
+    )
     return page, status
+
+
+def _kept_filters() -> list[tuple[str, str, str]]:
+    """(name, value, URL without it) for each parameter of the refused search but the query:
+    the page shows them so that one click drops the one that was wrong."""
+    items = [(k, v) for k, v in request.args.items(multi=True) if k not in ("q", "page") and v]
+    kept = []
+    for i, (name, value) in enumerate(items):
+        query = [("q", q) for q in request.args.getlist("q") if q]
+        rest = [*query, *items[:i], *items[i + 1 :]]
+        kept.append((name, value, url_for("pages.search_page") + "?" + urlencode(rest)))
+    return kept
 
 
 def error_response(app: Flask, path: str, status: int, message: str) -> Response:
@@ -77,4 +113,8 @@ def _unexpected(error: Exception) -> tuple[Response | str, int]:
 def _secure(response: Response) -> Response:
     for name, value in SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)
+    if _wants_json():
+        # The API is read-only and public: a notebook or a page elsewhere may call it (no
+        # credentials are ever sent or honoured), as Datasette's --cors allows.
+        response.headers["Access-Control-Allow-Origin"] = "*"
     return response

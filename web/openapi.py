@@ -18,7 +18,7 @@ from indexer.querylang import (
     SEARCH_SECONDS,
 )
 from indexer.request import INTERVALS, MAX_PAGE, MAX_PER_PAGE, SORTS
-from web.params import COUNTRY, FLAGS, MAX_VALUE_CHARS, MAX_VALUES, YEAR
+from web.params import FLAGS, MAX_VALUE_CHARS, MAX_VALUES, YEAR, country_names
 
 
 def _param(name: str, description: str, schema: dict[str, Any], **extra: Any) -> dict[str, Any]:
@@ -50,7 +50,8 @@ def _selection_params() -> list[dict[str, Any]]:
         if name == "year":
             item = {"type": "string", "pattern": f"^{YEAR.pattern}$"}
         elif name == "country":
-            item = {"anyOf": [{"type": "string", "pattern": f"^{COUNTRY.pattern}$"}, _EMPTY]}
+            codes = sorted(country_names())
+            item = {"type": "string", "enum": ["", *codes, *(c.lower() for c in codes)]}
         elif name == "chain":
             item = {"type": "string", "enum": ["", *chain_ids()]}
         params.append(
@@ -173,6 +174,12 @@ def openapi() -> dict[str, Any]:
                 },
             }
         },
+        "/api/facets": {
+            "get": {
+                "summary": "the valid chain ids and country codes, with their names",
+                "responses": {"200": _json("Facets", "chains and countries"), **limited},
+            }
+        },
         "/api/openapi.json": {
             "get": {
                 "summary": "this document",
@@ -238,7 +245,20 @@ def _schemas() -> dict[str, Any]:
             "id": {"type": "string"},
         },
     }
+    named = {
+        "type": "array",
+        "items": {
+            "type": "object",
+            "properties": {"id": {"type": "string"}, "name": {"type": "string"}},
+            "required": ["id", "name"],
+        },
+    }
     return {
+        "Facets": {
+            "type": "object",
+            "properties": {"chain": named, "country": named},
+            "required": ["chain", "country"],
+        },
         "Result": {
             "type": "object",
             "properties": {

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from datetime import date
-from functools import cache
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 from flask import Blueprint, abort, current_app, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
-from indexer.enrich import taxonomy
+from indexer.enrich import countries, taxonomy
 from indexer.facets import FACETS
 from web import get_index
 from web.params import search_request
@@ -32,6 +31,24 @@ def is_http_url(url: Any) -> bool:
 def chain_names() -> dict[str, str]:
     """Chain id -> name, from the taxonomy data file (indexer/enrich/data/chains.toml)."""
     return {chain.id: chain.name for chain in taxonomy.rules().chains}
+
+
+@bp.app_context_processor
+def search_form() -> dict[str, Any]:
+    """What the search box and its options show, read from the URL as sent: the same on the
+    results page and on an error page, so a refused search keeps its words and filters."""
+    args = request.args
+    facets = [(k, v) for k, v in args.items(multi=True) if k in FACETS and v]
+    return {
+        "form": {
+            "q": args.get("q", ""),
+            "any": args.get("any", "") in ("1", "true", "on", "yes"),
+            "sort": args.get("sort", "relevance"),
+            "from": args.get("from", ""),
+            "to": args.get("to", ""),
+            "filters": facets,
+        }
+    }
 
 
 @bp.get("/")
@@ -82,16 +99,9 @@ def article_page(doc_id: str) -> ResponseReturnValue:
     )
 
 
-@cache
 def country_name(code: str) -> str:
-    """The English name of an ISO 3166-1 code (former states too), for tooltips."""
-    import pycountry
-
-    found = pycountry.countries.get(alpha_2=code)
-    if found is not None:
-        return str(getattr(found, "common_name", None) or found.name)
-    former = pycountry.historic_countries.get(alpha_2=code)
-    return str(former.name).split(",")[0] if former else code
+    """The English name of an ISO 3166-1 code (former states too), as facets and badges show it."""
+    return countries.name_of(code)
 
 
 def _query_string(items: Any) -> str:

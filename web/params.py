@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
+import difflib
 import re
 from datetime import date
 
 from werkzeug.datastructures import MultiDict
 
 from indexer import QueryError, SearchRequest
-from indexer.enrich.taxonomy import chain_ids
+from indexer.enrich import countries
+from indexer.enrich.taxonomy import chain_for, chain_ids
 from indexer.facets import FACETS
 from indexer.querylang import MAX_QUERY_CHARS
 
 MAX_VALUES = 50  # values of one facet in one request
 MAX_VALUE_CHARS = 100  # characters of one facet value (ids and codes are far shorter)
 YEAR = re.compile(r"[0-9]{4}")
-COUNTRY = re.compile(r"[A-Za-z]{2}")  # ISO 3166-1 alpha-2, in either case
 DAY = re.compile(r"[0-9]{4}(?:-[0-9]{2}-[0-9]{2})?")
 
 # What a switch (`any`, `timeline`) may say: HTML forms send "on" or the box's value, scripts
@@ -26,6 +27,13 @@ FLAGS = {
 }
 
 
+# Every parameter a search reads; any other is refused (a typo such as `contry=CN` would
+# otherwise widen the search without a word).
+PARAMETERS = (
+    "q", "any", *FACETS, "from", "to", "sort", "page", "per_page", "timeline", "interval",
+)  # fmt: skip
+
+
 def search_request(args: MultiDict[str, str]) -> SearchRequest:
     """Builds a SearchRequest from `q`, `year`, `chain`, `country`, `from`, `to`, `sort`,
     `page`, `per_page`, `any`, `timeline` and `interval`; raises QueryError with a helpful
@@ -34,6 +42,14 @@ def search_request(args: MultiDict[str, str]) -> SearchRequest:
     Values are read strictly (exactly what `/api/openapi.json` promises): a value the server
     would quietly read as something else is refused, so a script's typo shows at once.
     """
+    for name in args:
+        if name not in PARAMETERS:
+            near = difflib.get_close_matches(name, PARAMETERS, n=1)
+            raise QueryError(
+                f"unknown parameter {name[:40]!r}"
+                + (f" (did you mean {near[0]!r}?)" if near else "")
+                + f"; parameters: {', '.join(PARAMETERS)}"
+            )
     filters: dict[str, list[str]] = {}
     for name in FACETS:
         values = _facet_values(args, name)
@@ -72,13 +88,29 @@ def _facet_values(args: MultiDict[str, str], name: str) -> list[str]:
             raise QueryError(f"a {name} value is too long (at most {MAX_VALUE_CHARS} characters)")
     values = [v for v in raw if v]  # an empty value (an empty form field) selects nothing
     for v in values:
-        if name == "country" and not COUNTRY.fullmatch(v):
-            raise QueryError(f"country must be a two-letter ISO code, like CN, not {v[:20]!r}")
-        if name == "chain" and v not in chain_ids():
+        known = country_names()
+        if name == "country" and not (v in known or (v.islower() and v.upper() in known)):
+            meant = countries.code_for(v)
             raise QueryError(
-                f"unknown chain {v[:40]!r}; chains: {', '.join(chain_ids())}",
-            )
+                f"unknown country {v[:40]!r}: a two-letter ISO code, like CN"
+                + (f"; did you mean {meant} ({countries.name_of(meant)})?" if meant else "")
+                + " (GET /api/facets lists them)",
+                fix=meant, param=name, wrong=v,
+            )  # fmt: skip
+        if name == "chain" and v not in chain_ids():
+            meant = chain_for(v)
+            raise QueryError(
+                f"unknown chain {v[:40]!r}"
+                + (f"; did you mean {meant!r}?" if meant else "")
+                + f"; chains: {', '.join(chain_ids())}",
+                fix=meant, param=name, wrong=v,
+            )  # fmt: skip
     return values
+
+
+def country_names() -> dict[str, str]:
+    """Code -> name of every country a story can be tagged with: the valid `country` values."""
+    return countries.rules().names
 
 
 def _flag(args: MultiDict[str, str], name: str) -> bool:

@@ -27,6 +27,7 @@ NAME, ADJECTIVE, PREFIX, PREFIX_ALONE, GUARD = "name", "adjective", "prefix", "p
 # A capitalised word directly before or after a hit, with only spaces between.
 _WORD_BEFORE = re.compile(r"([A-Z][\w'’.-]*) +$")
 _WORD_AFTER = re.compile(r"^ +([A-Z][\w'’-]*)")
+DISPLAY_FILE = "country_names.toml"  # display names only: not part of the enrichment version
 _NO_PLURAL = ("ese", "ish", "ch", "sh", "ss", "man", "men", "x", "s", "i-Kiribati")
 
 
@@ -38,6 +39,10 @@ class CountryRules:
     person_names: frozenset[str]
     place_words: frozenset[str]
     other_sense: dict[str, tuple[str, ...]]
+    # code -> the name a reader knows it by ("South Korea", "Soviet Union"): what the page shows
+    names: dict[str, str]
+    # a name, abbreviation or adjective in lower case -> code: what a user may type for a code
+    by_name: dict[str, str]
 
 
 def _variants(name: str) -> set[str]:
@@ -118,12 +123,41 @@ def _compile(path: Path) -> CountryRules:
     with open(path, "rb") as fh:
         data = tomllib.load(fh)
     ambiguous = data.get("ambiguous", {})
+    terms = _terms(data)
     return CountryRules(
-        lexicon=Lexicon(_terms(data)),
+        lexicon=Lexicon(terms),
         person_names=frozenset(ambiguous.get("person_names", [])),
         place_words=frozenset(ambiguous.get("place_words", [])),
         other_sense={k: tuple(v) for k, v in ambiguous.get("other_sense", {}).items()},
+        names=_display_names(data),
+        by_name={t.surface.lower(): t.value for t in terms if t.kind in (NAME, ADJECTIVE)},
     )
+
+
+def _display_names(data: dict) -> dict[str, str]:
+    """Every code detection can give, with its usual English name: the [display] name of
+    country_names.toml, else pycountry's common name when it has one ("Taiwan", not "Taiwan,
+    Province of China"), else its name; a former state by the first name countries.toml gives
+    it."""
+    names = {c.alpha_2: str(getattr(c, "common_name", None) or c.name) for c in pycountry.countries}
+    for code, forms in data.get("former", {}).items():
+        names.setdefault(code, forms[0])
+    with open(data_file(DISPLAY_FILE), "rb") as fh:
+        return names | tomllib.load(fh).get("display", {})
+
+
+def name_of(code: str) -> str:
+    """The English name of a code (the code itself when unknown), for pages and exports."""
+    return rules().names.get(code.upper(), code)
+
+
+def code_for(text: str) -> str | None:
+    """The code a user meant by a code, a name or an adjective in any case ("cn", "China",
+    "Chinese", "South Korea"), or None."""
+    known = rules()
+    if text.upper() in known.names:
+        return text.upper()
+    return known.by_name.get(text.strip().lower())
 
 
 def _in_person_name(text: str, hit: Hit, place_words: frozenset[str]) -> bool:

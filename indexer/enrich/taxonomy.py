@@ -108,6 +108,19 @@ def chain_ids() -> list[str]:
     return [c.id for c in rules().chains]
 
 
+def chain_for(text: str) -> str | None:
+    """The chain a user meant by an id, a name or one of the chain's terms, in any case
+    ("Integrated circuits", "chips", "vaccine"), or None: what a refused value suggests."""
+    wanted = text.strip()
+    for chain in rules().chains:
+        if wanted.lower() in (chain.id, chain.name.lower()):
+            return chain.id
+    for hit in rules().lexicon.scan(wanted):
+        if (hit.start, hit.end) == (0, len(wanted)) and hit.term.kind != NEGATIVE:
+            return hit.term.value
+    return None
+
+
 def _best_window(weighted: list[tuple[int, float, str]], size: int, min_distinct: int) -> float:
     """The highest score of any stretch of `size` characters holding enough distinct terms."""
     best = 0.0

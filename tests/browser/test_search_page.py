@@ -130,3 +130,30 @@ def test_page_is_usable_on_a_phone_and_by_keyboard(site: str, browser: object) -
         assert page.evaluate("document.activeElement.textContent") == "Skip to results"
     finally:
         context.close()
+
+
+def test_sort_applies_at_once_and_an_error_page_leads_back_to_results(
+    site: str, browser: object, tmp_path: Path
+) -> None:
+    context = browser.new_context(viewport={"width": 1200, "height": 900})  # type: ignore[attr-defined]
+    page = context.new_page()
+    try:
+        page.goto(site + "?q=chip")
+        page.select_option("select[name=sort]", "date")
+        page.wait_for_url("**sort=date*")
+        assert "from=" not in page.url and "to=" not in page.url  # empty dates stay out
+
+        page.goto(site + "?q=chip&country=China")
+        assert "Your search could not run" in page.locator("h1").inner_text()
+        assert page.input_value("#q") == "chip"
+        shot = tmp_path / "error-page.png"
+        page.screenshot(path=str(shot), full_page=True)
+        kept = Path(__file__).resolve().parents[2] / "test-output" / "browser" / shot.name
+        kept.parent.mkdir(parents=True, exist_ok=True)
+        kept.write_bytes(shot.read_bytes())
+        page.locator("a.fix").click()
+        page.wait_for_url("**country=CN*")
+        assert int(page.locator(".summary strong").inner_text()) >= 1
+        assert "China" in page.locator(".summary .chip").inner_text()
+    finally:
+        context.close()

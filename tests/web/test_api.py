@@ -208,3 +208,59 @@ def test_hostile_queries_answer_400_with_help(client: FlaskClient, query: str, f
 def test_titles_and_snippets_are_escaped_in_the_api(client: FlaskClient) -> None:
     hit = client.get("/api/search?q=markup").get_json()["results"][0]
     assert "<img" not in hit["snippet"] and "<script" not in hit["snippet"]
+
+
+@pytest.mark.parametrize(
+    ("query", "fix"),
+    [
+        ("country=China", "CN"),
+        ("country=south%20korea", "KR"),
+        ("country=ZZ", None),
+        ("chain=chips", "integrated-circuits"),
+        ("chain=Integrated%20circuits", "integrated-circuits"),
+        ("chain=blockchain-art", None),
+    ],
+)
+def test_unknown_facet_values_answer_400_with_the_value_meant(
+    client: FlaskClient, query: str, fix: str | None
+) -> None:
+    response = client.get("/api/search?" + query)
+    body = response.get_json()
+    assert response.status_code == 400, body
+    assert body.get("fix") == fix
+    if fix:
+        assert body["parameter"] == query.split("=")[0]
+        assert fix in body["error"]
+        assert client.get(f"/api/search?{body['parameter']}={fix}").status_code == 200
+
+
+def test_unknown_parameters_answer_400_naming_the_one_meant(client: FlaskClient) -> None:
+    response = client.get("/api/search?q=chip&contry=CN")
+    assert response.status_code == 400
+    error = response.get_json()["error"]
+    assert "'contry'" in error and "did you mean 'country'" in error
+    assert client.get("/api/export.csv?foo=bar").status_code == 400
+    assert (
+        client.get("/api/search?country=cn&country=CN").status_code == 200
+    )  # codes in either case
+
+
+def test_facets_endpoint_lists_every_chain_and_country_by_name(client: FlaskClient) -> None:
+    body = client.get("/api/facets").get_json()
+    chains = {c["id"]: c["name"] for c in body["chain"]}
+    countries = {c["id"]: c["name"] for c in body["country"]}
+    assert chains["integrated-circuits"] == "Integrated circuits" and len(chains) == 12
+    assert countries["CN"] == "China" and countries["KR"] == "South Korea"
+    assert countries["RU"] == "Russia" and countries["SU"] == "Soviet Union"
+    for code in ("CN", "SU"):  # every listed code is a value the search accepts
+        assert client.get(f"/api/search?country={code}").status_code == 200
+
+
+def test_the_api_may_be_called_from_other_origins_without_credentials(
+    client: FlaskClient,
+) -> None:
+    for url in ("/api/search?q=chip", "/api/search?country=China", "/api/export.csv?q=chip"):
+        response = client.get(url, headers={"Origin": "https://notebook.example"})
+        assert response.headers["Access-Control-Allow-Origin"] == "*"
+        assert "Access-Control-Allow-Credentials" not in response.headers
+    assert "Access-Control-Allow-Origin" not in client.get("/").headers  # the page is not an API

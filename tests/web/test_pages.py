@@ -9,15 +9,28 @@ from flask.testing import FlaskClient
 
 
 class Links(HTMLParser):
+    """The facet links of a page by the value's name as shown (`<span class="value">`)."""
+
     def __init__(self) -> None:
         super().__init__()
         self.facet_links: dict[str, str] = {}
         self._href: str | None = None
+        self._in_value = False
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         a = dict(attrs)
-        if tag == "a" and (a.get("href") or "").startswith("/") and "title" in a:
-            self.facet_links[a["title"] or ""] = a["href"] or ""
+        if tag == "a":
+            self._href = a.get("href")
+        self._in_value = tag == "span" and a.get("class") == "value" and self._href is not None
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "a":
+            self._href = None
+
+    def handle_data(self, data: str) -> None:
+        if self._in_value and self._href:
+            self.facet_links[data.strip()] = self._href
+            self._in_value = False
 
 
 def page(client: FlaskClient, url: str) -> str:
@@ -96,3 +109,42 @@ def test_page_offers_did_you_mean_and_error_fixes(client: FlaskClient) -> None:
     response = client.get('/?q="chip factory&year=2021')
     assert response.status_code == 400
     assert "q=%22chip+factory%22&amp;year=2021" in response.get_data(as_text=True)
+
+
+def test_an_error_page_keeps_the_search_and_each_filter_can_be_dropped(
+    client: FlaskClient,
+) -> None:
+    response = client.get("/?q=chip&year=21&chain=nev&from=2020&to=")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400 and "year must be four digits" in html
+    assert 'id="q" name="q" type="search" value="chip"' in html  # the box keeps the words
+    assert '<input type="hidden" name="chain" value="nev">' in html
+    assert '<input type="hidden" name="year" value="21">' in html
+    assert 'type="text" name="from" value="2020"' in html  # as typed, where it can be fixed
+    drop_year = re.search(r'<a class="chip" href="([^"]+)"[^>]*>year: 21', html)
+    assert drop_year and drop_year.group(1).replace("&amp;", "&") == (
+        "/?q=chip&chain=nev&from=2020"
+    )
+    assert client.get(drop_year.group(1).replace("&amp;", "&")).status_code == 200
+    unclosed = client.get('/?q="chip factory').get_data(as_text=True)
+    assert 'value="&#34;chip factory"' in unclosed
+
+
+def test_a_wrong_facet_value_offers_the_value_meant(client: FlaskClient) -> None:
+    html = client.get("/?q=chip&country=China&chain=nev").get_data(as_text=True)
+    fix = re.search(r'<a class="fix" href="([^"]+)">country=CN</a>', html)
+    assert fix and fix.group(1).replace("&amp;", "&") == "/?q=chip&country=CN&chain=nev"
+
+
+def test_facets_chips_and_badges_show_names_not_codes(client: FlaskClient) -> None:
+    html = page(client, "/?q=semiconductor&country=CN&chain=integrated-circuits")
+    country_facet = html.split('data-facet="country"', 1)[1].split("</section>", 1)[0]
+    assert '<span class="value">China</span>' in country_facet
+    assert "country: China ×" in html and "chain: Integrated circuits ×" in html
+    assert '<span class="badge country" title="CN">China</span>' in html
+
+
+def test_an_empty_result_offers_no_timeline_and_no_download(client: FlaskClient) -> None:
+    html = page(client, "/?q=zeppelin")
+    assert "<strong>0</strong> articles" in html
+    assert 'class="timeline"' not in html and "Download all" not in html

@@ -6,6 +6,16 @@ document.addEventListener("DOMContentLoaded", () => {
   form.querySelectorAll(".options select, .options input[type=checkbox]").forEach((control) => {
     control.addEventListener("change", () => form.requestSubmit());
   });
+  // An empty date field is no bound: leave it out of the URL rather than send from=&to=.
+  form.addEventListener("submit", () => {
+    form.querySelectorAll(".options input[name=from], .options input[name=to]").forEach((field) => {
+      field.disabled = field.value === "";
+    });
+  });
+  // Back from another page, fields disabled by the last submit must work again.
+  window.addEventListener("pageshow", () => {
+    form.querySelectorAll("input[disabled]").forEach((field) => { field.disabled = false; });
+  });
   // "/" focuses the search box, as on many search sites (not while typing elsewhere).
   document.addEventListener("keydown", (event) => {
     const typing = ["INPUT", "SELECT", "TEXTAREA"].includes(document.activeElement.tagName);

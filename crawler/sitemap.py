@@ -1,9 +1,7 @@
-"""Sitemaps (urlset and sitemap index, plain or gzipped) and, in passing, RSS/Atom feeds.
+"""Sitemaps: urlset and sitemap index, plain or gzipped, read into lists of (URL, last modified).
 
-The sitemaps protocol itself accepts RSS and Atom feeds as sitemaps, and news sites list their
-newest articles in both, so one small parser reads all four shapes into the same lists of
-(URL, last modified). Feeds get a full treatment (feedparser) in a later issue; here they are only
-a source of URLs.
+The sitemaps protocol also accepts RSS and Atom feeds as sitemaps; the crawl sends those to
+`crawler.feeds` (feedparser) before they reach this parser, so it reads sitemaps alone.
 
 Parsing is namespace-agnostic (sites get the namespace wrong) and defensive: entities are not
 resolved and nothing is loaded from the network, so a hostile file cannot read local files
@@ -13,12 +11,10 @@ gigabytes.
 
 from __future__ import annotations
 
-import email.utils
 import gzip
 import io
 import zlib
 from dataclasses import dataclass, field
-from datetime import UTC
 from typing import Literal
 from urllib.parse import urljoin
 
@@ -30,7 +26,7 @@ __all__ = ["MAX_ENTRIES", "Sitemap", "SitemapEntry", "decompress", "parse_sitema
 MAX_ENTRIES = 50_000
 MAX_UNCOMPRESSED = 50 * 1024 * 1024
 
-Kind = Literal["urlset", "sitemapindex", "rss", "atom", "unknown"]
+Kind = Literal["urlset", "sitemapindex", "unknown"]
 
 
 @dataclass
@@ -78,33 +74,11 @@ def _child_text(element: etree._Element, *names: str) -> str | None:
     return None
 
 
-def _rfc822_to_iso(value: str | None) -> str | None:
-    """RSS dates (``Tue, 10 Jun 2003 04:00:00 GMT``) as ISO 8601, like sitemap lastmods."""
-    if not value:
-        return None
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return value
-    if when.tzinfo is not None:
-        when = when.astimezone(UTC)
-    return when.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _atom_link(entry: etree._Element) -> str | None:
-    for child in entry:
-        if _local(child.tag) == "link" and child.get("rel", "alternate") == "alternate":
-            href = (child.get("href") or "").strip()
-            if href:
-                return href
-    return None
-
-
 def parse_sitemap(body: bytes, base_url: str = "", max_bytes: int = MAX_UNCOMPRESSED) -> Sitemap:
-    """Reads a sitemap, sitemap index, RSS or Atom document; anything else gives an empty one.
+    """Reads a sitemap or sitemap index; anything else gives an empty one.
 
     Never raises on bad input: a broken sitemap should cost the crawl one file, not the run.
-    Relative locations (allowed in feeds) are resolved against ``base_url``.
+    Relative locations are resolved against ``base_url``.
     """
     data = decompress(body, max_bytes)
     if not data.strip():
@@ -130,26 +104,6 @@ def parse_sitemap(body: bytes, base_url: str = "", max_bytes: int = MAX_UNCOMPRE
             loc = _child_text(element, "loc")
             if loc:
                 target.append(SitemapEntry(urljoin(base_url, loc), _child_text(element, "lastmod")))
-    elif kind in ("rss", "RDF"):
-        result.kind = "rss"
-        for item in root.iter():
-            if _local(item.tag) != "item":
-                continue
-            link = _child_text(item, "link") or item.get(
-                "{http://www.w3.org/1999/02/22-rdf-syntax-ns#}about"
-            )
-            if link:
-                date = _rfc822_to_iso(_child_text(item, "pubDate")) or _child_text(item, "date")
-                result.urls.append(SitemapEntry(urljoin(base_url, link), date))
-    elif kind == "feed":
-        result.kind = "atom"
-        for entry in root:
-            if _local(entry.tag) != "entry":
-                continue
-            link = _atom_link(entry)
-            if link:
-                date = _child_text(entry, "updated", "published")
-                result.urls.append(SitemapEntry(urljoin(base_url, link), date))
     del result.urls[MAX_ENTRIES:]
     del result.sitemaps[MAX_ENTRIES:]
     return result

@@ -60,25 +60,6 @@ def test_without_namespace() -> None:
     assert [e.loc for e in sitemap.urls] == ["https://example.com/x"]
 
 
-def test_rss_and_atom_feeds_list_their_items() -> None:
-    rss = b"""<rss version="2.0"><channel><item><title>T</title><link>/news/1</link>
-        <pubDate>Tue, 05 Mar 2024 10:00:00 +0100</pubDate></item></channel></rss>"""
-    sitemap = parse_sitemap(rss, base_url="https://example.com/feed")
-    assert sitemap.kind == "rss"
-    assert [(e.loc, e.lastmod) for e in sitemap.urls] == [
-        ("https://example.com/news/1", "2024-03-05T09:00:00Z")
-    ]
-    atom = b"""<feed xmlns="http://www.w3.org/2005/Atom"><entry>
-        <link rel="enclosure" href="https://example.com/a.mp3"/>
-        <link href="https://example.com/news/2"/><updated>2024-03-06T00:00:00Z</updated>
-        </entry></feed>"""
-    sitemap = parse_sitemap(atom)
-    assert sitemap.kind == "atom"
-    assert [(e.loc, e.lastmod) for e in sitemap.urls] == [
-        ("https://example.com/news/2", "2024-03-06T00:00:00Z")
-    ]
-
-
 def test_entities_are_not_resolved() -> None:
     hostile = b"""<?xml version="1.0"?><!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/hostname">]>
         <urlset><url><loc>https://example.com/&x;</loc></url></urlset>"""

@@ -32,8 +32,9 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from contextlib import closing, nullcontext
 from dataclasses import asdict, dataclass, field
 from typing import Any
 from urllib.parse import urljoin
@@ -54,7 +55,7 @@ from crawler.fetch import (
 from crawler.robots import RobotsCache
 from crawler.settings import CrawlSettings
 from crawler.sitemap import decompress, parse_sitemap
-from crawler.store import CrawlStore, FrontierItem, FrontierKind, PageState, Run
+from crawler.store import CrawlStore, FrontierItem, FrontierKind, PageState
 from crawler.urls import Scope, host_key, looks_like_binary, normalize_seeds, normalize_url
 
 __all__ = [
@@ -127,6 +128,19 @@ class CrawlSummary:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    def failure(self) -> str | None:
+        """Why this crawl counts as failed, or None: no page gave a usable answer."""
+        if self.errors and self.errors >= self.pages_fetched:
+            return f"no usable page: {self.errors} fetch errors, {self.pages_fetched} answers"
+        if not self.pages_fetched and not self.sitemaps_fetched and not self.resumed:
+            if self.disallowed:
+                return (
+                    f"nothing fetched: {self.disallowed} URLs refused by robots.txt "
+                    "(or robots.txt itself could not be fetched: is the site up?)"
+                )
+            return "nothing fetched"
+        return None
 
 
 # -- reading a page ---------------------------------------------------------------------------
@@ -261,6 +275,8 @@ def crawl(
     *,
     path_prefixes: tuple[str, ...] = (),
     fetcher: Fetcher | None = None,
+    site: str = "",
+    hosts: Sequence[str] = (),
 ) -> CrawlSummary:
     """Crawls from ``seeds`` into ``store`` and returns what changed.
 
@@ -270,21 +286,29 @@ def crawl(
     shared by the worker threads, each with its own session). ``progress`` is called from the
     calling thread after every URL handled. Raises ValueError for a seed that is not an
     http(s) URL.
+
+    The run goes into the store's history under ``site`` and ``hosts`` (by default the first
+    seed's host and the seeds' hosts), failed when `CrawlSummary.failure` says so or when the
+    crawl raised (the next crawl then starts afresh; a killed one resumes).
     """
     started = time.monotonic()
     normalized = normalize_seeds(seeds)
     scope = Scope.from_seeds(normalized, path_prefixes)
-    run = store.start_run(normalized, utc_now())
+    run = store.start_run(normalized, utc_now(), site, hosts)
     summary = CrawlSummary(resumed=run.resumed)
-    own_fetcher = fetcher is None
     active = fetcher if fetcher is not None else Fetcher(settings)
+
+    def finish(error: str | None) -> None:
+        summary.seconds = round(time.monotonic() - started, 3)
+        store.finish_run(run, utc_now(), summary.to_dict(), error)
+
     try:
-        CrawlLoop(store, settings, active, scope, run, summary, progress).run(normalized)
-    finally:
-        if own_fetcher:
-            active.close()
-    summary.seconds = round(time.monotonic() - started, 3)
-    store.finish_run(run, utc_now(), summary.to_dict())
+        with nullcontext() if fetcher is not None else closing(active):
+            CrawlLoop(store, settings, active, scope, summary, progress).run(normalized)
+    except Exception as e:  # recorded, then raised; a kill or Ctrl-C leaves the run to resume
+        finish(f"{type(e).__name__}: {e}")
+        raise
+    finish(summary.failure())
     return summary
 
 
@@ -333,7 +357,6 @@ class CrawlLoop:
         settings: CrawlSettings,
         fetcher: Fetcher,
         scope: Scope,
-        run: Run,
         summary: CrawlSummary,
         progress: Callable[[CrawlProgress], None] | None,
     ) -> None:
@@ -341,7 +364,6 @@ class CrawlLoop:
         self.settings = settings
         self.fetcher = fetcher
         self.scope = scope
-        self.current_run = run
         self.summary = summary
         self.progress = progress
         self.robots = RobotsCache(fetcher, settings.user_agent)
@@ -558,7 +580,6 @@ class CrawlLoop:
         result = fetched.result
         assert result is not None
         url, store, summary = item.url, self.store, self.summary
-        site = site_of(url)
         is_page = item.kind == "page"
         if is_page and result.status:
             summary.pages_fetched += 1
@@ -570,12 +591,6 @@ class CrawlLoop:
             if not skipped and is_page:
                 summary.errors += 1
             store.mark(url, "done" if skipped else "failed", result.error, requested=True)
-            store.record_site(
-                site,
-                self.current_run,
-                success=skipped or result.status != 0,
-                fetched_at=result.fetched_at or utc_now(),
-            )
             return "skipped" if skipped else "error"
         if result.error is not None and result.error.startswith("redirect to"):
             store.mark(url, "done", result.error, requested=True)
@@ -606,7 +621,6 @@ class CrawlLoop:
             previous.etag = result.headers.get("etag", previous.etag)
             previous.last_modified = result.headers.get("last-modified", previous.last_modified)
             store.record_page(previous, item.kind)
-            store.record_site(site, self.current_run, success=True, fetched_at=result.fetched_at)
             if raw is not None:
                 body, headers = raw
                 self._discover(item, final_url, body, headers.get("content-type", ""))
@@ -614,7 +628,7 @@ class CrawlLoop:
             return "not-modified"
 
         if not 200 <= result.status < 300:
-            return self._record_failure(item, previous, result, site)
+            return self._record_failure(item, previous, result)
 
         state = PageState(
             url=url,
@@ -652,13 +666,6 @@ class CrawlLoop:
                 summary.articles_new -= 1
                 outcome = "article-moved"
         store.record_page(state, item.kind)
-        store.record_site(
-            site,
-            self.current_run,
-            success=True,
-            fetched_at=result.fetched_at,
-            new_articles=1 if outcome == "article-new" else 0,
-        )
         self._discover(item, final_url, result.body, content_type, fetched.page)
         store.mark(url, "done", requested=True)
         return outcome if is_page else "sitemap"
@@ -687,7 +694,7 @@ class CrawlLoop:
         )
 
     def _record_failure(
-        self, item: FrontierItem, previous: PageState | None, result: FetchResult, site: str
+        self, item: FrontierItem, previous: PageState | None, result: FetchResult
     ) -> str:
         store, summary = self.store, self.summary
         if item.kind == "page":
@@ -704,9 +711,6 @@ class CrawlLoop:
                 summary.articles_gone += 1
                 outcome = "gone"
         self._record_state(item, previous, result, previous.article_id if previous else None)
-        # A site that answers 4xx is up; 5xx and 429 (after retries) count against its health.
-        healthy = result.status < 500 and result.status != 429
-        store.record_site(site, self.current_run, success=healthy, fetched_at=result.fetched_at)
         store.mark(item.url, "failed", f"HTTP {result.status}", requested=True)
         return outcome
 

@@ -4,19 +4,23 @@ It holds everything a crawl needs to resume and to be incremental, and everythin
 needs to catch up:
 
 - ``seeds``: the URLs crawls started from, so ``recrawl`` can repeat them;
-- ``runs`` and ``frontier``: the current crawl's queue (url, depth, state). A crawl killed at any
-  moment restarts from here: every page is committed in one transaction with its frontier state,
-  so a page is either fully recorded or still queued, never half-done or done twice;
+- ``runs``: one row per crawl, labelled with the site it crawled (the configured site's name,
+  else its first seed's host) and its hosts: when it started and ended, whether it failed and
+  why, and its `CrawlSummary`. This is the sites' history that ``innosearch stats`` and
+  ``/stats`` show (`indexer.health`), kept nowhere else;
+- ``frontier``: the current crawl's queue (url, depth, state). A crawl killed at any moment
+  restarts from here: every page is committed in one transaction with its frontier state, so a
+  page is either fully recorded or still queued, never half-done or done twice;
 - ``pages``: per-URL fetch state (ETag, Last-Modified, content hash, status) for conditional
   requests next time, and ``responses``: where the last body of each page lies in the WARC
   archive (``DATA_DIR/warc/``, see `crawler.warc`), so articles can be re-extracted (and links
-  re-read after a 304) without fetching again. Stores from before the archive kept bodies in the
-  ``raw`` table, which is still read;
+  re-read after a 304) without fetching again;
 - ``articles``: one row per article id with the Article as JSON, a ``gone`` flag and ``seq``,
-  a global counter bumped on every write, so the indexer asks "what changed since seq N";
-- ``sites``: per-site health for ``innosearch stats``.
+  a global counter bumped on every write, so the indexer asks "what changed since seq N".
 
-WAL mode lets the indexer read while a crawl writes. Only the crawler writes.
+WAL mode lets the indexer read while a crawl writes. Only the crawler writes; readers that must
+not (the web app) open the store with ``read_only=True``. Opening a store of an older schema for
+writing upgrades it (`_migrate`).
 """
 
 from __future__ import annotations
@@ -34,16 +38,21 @@ from crawler.warc import WARC_DIR, ArchivedResponse, WarcArchive, WarcLocation, 
 
 __all__ = [
     "DB_NAME",
+    "HISTORY_FILE",
     "SCHEMA_VERSION",
     "CrawlStore",
     "FrontierItem",
     "PageState",
     "Run",
+    "StoreOutdated",
     "StoredArticle",
 ]
 
 DB_NAME = "crawl.sqlite"
-SCHEMA_VERSION = 2  # 2: responses in WARC files (the responses table)
+# 2: responses in WARC files (the responses table); 3: the site history in runs (imported from
+# site-runs.jsonl), no sites or raw table
+SCHEMA_VERSION = 3
+HISTORY_FILE = "site-runs.jsonl"  # where innosearch before schema 3 kept the site history
 _PAGE = 500  # rows per read in articles_since
 
 FrontierState = Literal["queued", "done", "failed"]
@@ -64,8 +73,11 @@ CREATE TABLE IF NOT EXISTS runs (
     seeds TEXT NOT NULL,              -- JSON list, sorted: a resumed run must have the same seeds
     started_at TEXT NOT NULL,
     finished_at TEXT,                 -- NULL while running or after a kill
-    outcome TEXT,                     -- 'finished' or 'abandoned'
-    summary TEXT                      -- JSON CrawlSummary
+    outcome TEXT,                     -- 'finished', 'failed' or 'abandoned' (never ended)
+    summary TEXT,                     -- JSON CrawlSummary
+    site TEXT,                        -- the site crawled (NULL: a run from before schema 3)
+    hosts TEXT,                       -- JSON list of the site's hosts
+    error TEXT                        -- why a failed run failed
 );
 CREATE TABLE IF NOT EXISTS frontier (
     url TEXT PRIMARY KEY,
@@ -94,14 +106,6 @@ CREATE TABLE IF NOT EXISTS pages (
     note TEXT                         -- why the page is or is not an article (extract.classify)
 );
 CREATE INDEX IF NOT EXISTS pages_site ON pages (site);
-CREATE TABLE IF NOT EXISTS raw (
-    url TEXT PRIMARY KEY,
-    final_url TEXT NOT NULL,
-    fetched_at TEXT NOT NULL,
-    status INTEGER NOT NULL,
-    headers TEXT NOT NULL,            -- JSON object, lower-case names
-    body BLOB NOT NULL
-);
 CREATE TABLE IF NOT EXISTS responses (
     url TEXT PRIMARY KEY,
     final_url TEXT NOT NULL,
@@ -122,14 +126,21 @@ CREATE TABLE IF NOT EXISTS articles (
     http_status INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS articles_site ON articles (site, gone);
-CREATE TABLE IF NOT EXISTS sites (
-    site TEXT PRIMARY KEY,
-    last_success TEXT,
-    failures INTEGER NOT NULL DEFAULT 0,      -- consecutive failed fetches since last success
-    last_new_articles INTEGER NOT NULL DEFAULT 0,
-    last_run_id INTEGER
-);
 """
+# Columns added since the table was first made: (table, column, declaration).
+_ADDED_COLUMNS = (
+    ("pages", "note", "TEXT"),
+    ("runs", "site", "TEXT"),
+    ("runs", "hosts", "TEXT"),
+    ("runs", "error", "TEXT"),
+)
+# A failed fetch in a site's health: a server error, or a refusal to serve (429). Any other
+# answer, a 404 included, says the site is up.
+_FAILED_ANSWER = "(p.status >= 500 OR p.status = 429)"
+
+
+class StoreOutdated(RuntimeError):
+    """The store's schema is not this innosearch's, and this process may not change it."""
 
 
 @dataclass
@@ -183,38 +194,125 @@ def _article_json(article: Article) -> str:
 class CrawlStore:
     """The SQLite crawl store; use as a context manager or call `close`."""
 
-    def __init__(self, data_dir: str | Path) -> None:
+    def __init__(self, data_dir: str | Path, *, read_only: bool = False) -> None:
+        """Opens (creating or upgrading it) the store in ``data_dir``; ``read_only`` opens an
+        existing store of this schema without ever writing to it (FileNotFoundError if there is
+        none, StoreOutdated if it needs an upgrade that only a writer may make)."""
         self.data_dir = Path(data_dir)
-        self.data_dir.mkdir(parents=True, exist_ok=True)
         self.path = self.data_dir / DB_NAME
-        # isolation_level=None: transactions are explicit (`transaction`), so a page's writes
-        # commit together and reads never hold a write lock open.
-        self._db = sqlite3.connect(self.path, isolation_level=None, timeout=30.0)
-        self._depth = 0
         self.warc_dir = self.data_dir / WARC_DIR
+        self._depth = 0
         self._archive: WarcArchive | None = None
+        if read_only:
+            if not self.path.is_file():
+                raise FileNotFoundError(f"no crawl store in {self.data_dir}")
+            self._db = sqlite3.connect(
+                f"{self.path.resolve().as_uri()}?mode=ro", uri=True, isolation_level=None
+            )
+        else:
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            # isolation_level=None: transactions are explicit (`transaction`), so a page's
+            # writes commit together and reads never hold a write lock open.
+            self._db = sqlite3.connect(self.path, isolation_level=None, timeout=30.0)
         try:
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")
             version = self._db.execute("PRAGMA user_version").fetchone()[0]
             if version > SCHEMA_VERSION:
-                raise RuntimeError(
+                raise StoreOutdated(
                     f"{self.path} has schema version {version}; this innosearch knows "
                     f"{SCHEMA_VERSION}. Upgrade innosearch."
                 )
-            # One script in one transaction: two processes opening a new store at once cannot
-            # see half a schema.
-            self._db.executescript(
-                f"BEGIN IMMEDIATE;{_SCHEMA}PRAGMA user_version={SCHEMA_VERSION};COMMIT;"
-            )
-            with self.transaction():
-                # Stores made before pages had a note get the column (NULL: not yet known).
-                columns = {row[1] for row in self._db.execute("PRAGMA table_info(pages)")}
-                if "note" not in columns:
-                    self._db.execute("ALTER TABLE pages ADD COLUMN note TEXT")
+            if read_only:
+                if version < SCHEMA_VERSION:
+                    raise StoreOutdated(
+                        f"{self.path} has schema version {version}, older than this "
+                        f"innosearch's {SCHEMA_VERSION}: the next crawl, recrawl or index run "
+                        "(or `innosearch migrate`) upgrades it"
+                    )
+                return
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            if version < SCHEMA_VERSION:
+                self._migrate()
         except BaseException:
             self._db.close()
             raise
+
+    def _migrate(self) -> None:
+        """Creates the schema or upgrades an older one, in one transaction, so two processes
+        opening a store at once cannot see half a schema and only one of them upgrades it.
+
+        From schema 2: bodies left in the ``raw`` table (stores from before the WARC archive)
+        move into the archive, and the site history of ``DATA_DIR/site-runs.jsonl`` moves into
+        ``runs`` (the file is renamed ``site-runs.jsonl.imported`` once the upgrade commits).
+        """
+        with self.transaction():
+            version = self._db.execute("PRAGMA user_version").fetchone()[0]
+            if version >= SCHEMA_VERSION:
+                return  # another process upgraded it meanwhile
+            for statement in _SCHEMA.split(";"):
+                if statement.strip():
+                    self._db.execute(statement)
+            for table, column, declaration in _ADDED_COLUMNS:
+                columns = {row[1] for row in self._db.execute(f"PRAGMA table_info({table})")}
+                if column not in columns:
+                    self._db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declaration}")
+            if self._has_table("raw"):
+                for url, final_url, fetched_at, status, headers, body in self._db.execute(
+                    "SELECT url, final_url, fetched_at, status, headers, body FROM raw "
+                    "WHERE url NOT IN (SELECT url FROM responses)"
+                ).fetchall():
+                    self.save_raw(
+                        url,
+                        final_url=final_url,
+                        fetched_at=fetched_at,
+                        status=status,
+                        headers=json.loads(headers),
+                        body=bytes(body),
+                    )
+                self._db.execute("DROP TABLE raw")
+            self._db.execute("DROP TABLE IF EXISTS sites")
+            history = self.data_dir / HISTORY_FILE
+            imported = self._import_history(history)
+            self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+        if imported:
+            history.rename(history.with_name(HISTORY_FILE + ".imported"))
+
+    def _has_table(self, name: str) -> bool:
+        row = self._db.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)
+        ).fetchone()
+        return row is not None
+
+    def _import_history(self, path: Path) -> bool:
+        """Adds each line of an old ``site-runs.jsonl`` as an ended run; True if there was one.
+        A line that is not a JSON object naming its site (a torn last line) is skipped."""
+        try:
+            lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+        except FileNotFoundError:
+            return False
+        labels = ("site", "hosts", "command", "started_at", "finished_at", "seconds", "ok", "error")
+        for line in lines:
+            try:
+                run = json.loads(line)
+            except ValueError:
+                continue
+            if not isinstance(run, dict) or not isinstance(run.get("site"), str):
+                continue
+            finished = str(run.get("finished_at") or run.get("started_at") or "")
+            self._db.execute(
+                "INSERT INTO runs (seeds, started_at, finished_at, outcome, summary, site, hosts, "
+                "error) VALUES ('[]', ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    str(run.get("started_at") or finished),
+                    finished,
+                    "finished" if run.get("ok") else "failed",
+                    json.dumps({k: v for k, v in run.items() if k not in labels}),
+                    run["site"],
+                    json.dumps(list(run.get("hosts") or [])),
+                    run.get("error"),
+                ),
+            )
+        return True
 
     def close(self) -> None:
         if self._archive is not None:
@@ -292,35 +390,84 @@ class CrawlStore:
         rows = self._db.execute("SELECT url FROM seeds ORDER BY added_at, url")
         return [url for (url,) in rows]
 
-    def site_health(self) -> list[dict[str, Any]]:
-        """Per site: pages, live articles, last successful fetch, consecutive failures and the
-        number of new articles its latest crawl found."""
+    def site_runs(self) -> list[dict[str, Any]]:
+        """The sites' history: every crawl that ended, oldest first, as ``{"site", "hosts",
+        "started_at", "finished_at", "ok", "error", **CrawlSummary numbers}``. A run still going
+        (or killed, to be resumed) is not history yet."""
         rows = self._db.execute(
-            """
-            SELECT s.site,
-                   (SELECT COUNT(*) FROM pages p WHERE p.site = s.site AND p.kind = 'page'),
-                   (SELECT COUNT(*) FROM articles a WHERE a.site = s.site AND a.gone = 0),
-                   s.last_success, s.failures, s.last_new_articles
-            FROM sites s ORDER BY s.site
-            """
+            "SELECT site, hosts, started_at, finished_at, outcome, error, summary FROM runs "
+            "WHERE site IS NOT NULL AND outcome IN ('finished', 'failed') "
+            "ORDER BY finished_at, id"
         )
-        keys = ("site", "pages", "articles", "last_success", "failures", "last_new_articles")
-        return [dict(zip(keys, row, strict=True)) for row in rows]
+        return [
+            {
+                **json.loads(summary or "{}"),
+                "site": site,
+                "hosts": json.loads(hosts or "[]"),
+                "started_at": started_at,
+                "finished_at": finished_at,
+                "ok": outcome == "finished",
+                "error": error,
+            }
+            for site, hosts, started_at, finished_at, outcome, error, summary in rows
+        ]
+
+    def site_health(self) -> list[dict[str, Any]]:
+        """Per host: pages, live articles, the last answer that said the host is up (below
+        500, not 429), how many of its pages answered a server error since, and the number of
+        new articles the latest crawl of its site found."""
+        rows = self._db.execute(
+            f"""
+            WITH up AS (SELECT p.site, MAX(p.fetched_at) AS last_success FROM pages p
+                        WHERE NOT {_FAILED_ANSWER} GROUP BY p.site)
+            SELECT p.site,
+                   COUNT(*) FILTER (WHERE p.kind = 'page'),
+                   (SELECT COUNT(*) FROM articles a WHERE a.site = p.site AND a.gone = 0),
+                   up.last_success,
+                   COUNT(*) FILTER (WHERE {_FAILED_ANSWER}
+                                    AND p.fetched_at > COALESCE(up.last_success, ''))
+            FROM pages p LEFT JOIN up ON up.site = p.site
+            GROUP BY p.site ORDER BY p.site
+            """
+        ).fetchall()
+        new_in_last_run: dict[str, int] = {}
+        for run in self.site_runs():
+            for host in run["hosts"]:
+                new_in_last_run[host] = int(run.get("articles_new") or 0)
+        keys = ("site", "pages", "articles", "last_success", "failures")
+        return [
+            {
+                **dict(zip(keys, row, strict=True)),
+                "last_new_articles": new_in_last_run.get(row[0], 0),
+            }
+            for row in rows
+        ]
 
     # -- runs and the frontier (the crawler's side) --------------------------------------------
 
-    def start_run(self, seeds: list[str], started_at: str) -> Run:
-        """Resumes the unfinished run over the same seeds, or starts a fresh one.
+    def start_run(
+        self, seeds: list[str], started_at: str, site: str = "", hosts: Iterable[str] = ()
+    ) -> Run:
+        """Resumes the unfinished run over the same seeds, or starts a fresh one, recorded in
+        the history of ``site`` (default: the first seed's host) and its ``hosts`` (default:
+        the seeds' hosts).
 
         A fresh run empties the frontier: the next crawl revisits everything, conditionally.
         An unfinished run over other seeds is closed as abandoned.
         """
         key = json.dumps(sorted(set(seeds)))
+        label = (
+            site or (site_of(seeds[0]) if seeds else ""),
+            json.dumps(sorted(set(hosts) or {site_of(seed) for seed in seeds})),
+        )
         with self.transaction():
             row = self._db.execute(
                 "SELECT id, seeds FROM runs WHERE finished_at IS NULL ORDER BY id DESC LIMIT 1"
             ).fetchone()
             if row is not None and row[1] == key:
+                self._db.execute(
+                    "UPDATE runs SET site = ?, hosts = ? WHERE id = ?", (*label, row[0])
+                )
                 return Run(id=row[0], resumed=True)
             self._db.execute(
                 "UPDATE runs SET finished_at = ?, outcome = 'abandoned' WHERE finished_at IS NULL",
@@ -328,7 +475,8 @@ class CrawlStore:
             )
             self._db.execute("DELETE FROM frontier")
             cursor = self._db.execute(
-                "INSERT INTO runs (seeds, started_at) VALUES (?, ?)", (key, started_at)
+                "INSERT INTO runs (seeds, started_at, site, hosts) VALUES (?, ?, ?, ?)",
+                (key, started_at, *label),
             )
             for seed in seeds:
                 self._db.execute(
@@ -336,11 +484,20 @@ class CrawlStore:
                 )
             return Run(id=int(cursor.lastrowid or 0), resumed=False)
 
-    def finish_run(self, run: Run, finished_at: str, summary: dict[str, Any]) -> None:
+    def finish_run(
+        self, run: Run, finished_at: str, summary: dict[str, Any], error: str | None = None
+    ) -> None:
+        """Ends a run: finished, or failed with ``error`` (the next crawl starts afresh)."""
         with self.transaction():
             self._db.execute(
-                "UPDATE runs SET finished_at = ?, outcome = 'finished', summary = ? WHERE id = ?",
-                (finished_at, json.dumps(summary), run.id),
+                "UPDATE runs SET finished_at = ?, outcome = ?, summary = ?, error = ? WHERE id = ?",
+                (
+                    finished_at,
+                    "failed" if error else "finished",
+                    json.dumps(summary),
+                    error,
+                    run.id,
+                ),
             )
             seeds = json.loads(
                 self._db.execute("SELECT seeds FROM runs WHERE id = ?", (run.id,)).fetchone()[0]
@@ -523,7 +680,6 @@ class CrawlStore:
             "warc_offset, warc_length) VALUES (?, ?, ?, ?, ?, ?, ?)",
             (url, final_url, fetched_at, status, location.file, location.offset, location.length),
         )
-        self._db.execute("DELETE FROM raw WHERE url = ?", (url,))
         return location
 
     def response_location(self, url: str) -> WarcLocation | None:
@@ -534,20 +690,16 @@ class CrawlStore:
 
     def has_raw(self, url: str) -> bool:
         """Whether a body of ``url`` was kept (without reading it)."""
-        for table in ("responses", "raw"):
-            if self._db.execute(f"SELECT 1 FROM {table} WHERE url = ?", (url,)).fetchone():
-                return True
-        return False
+        return self.response_location(url) is not None
 
     def raw(self, url: str) -> tuple[bytes, dict[str, str]] | None:
         """The stored body and headers of ``url``, or None if none was kept or its WARC record
         is damaged (logged as a warning)."""
         location = self.response_location(url)
-        if location is not None:
-            response = read_response(self.warc_dir, location)
-            return (response.body, response.headers) if response is not None else None
-        row = self._db.execute("SELECT body, headers FROM raw WHERE url = ?", (url,)).fetchone()
-        return (bytes(row[0]), json.loads(row[1])) if row else None
+        if location is None:
+            return None
+        response = read_response(self.warc_dir, location)
+        return (response.body, response.headers) if response is not None else None
 
     def archived_pages(self) -> Iterator[tuple[str, ArchivedResponse | None]]:
         """Each page whose last fetch succeeded, with its archived response (None if damaged),
@@ -586,7 +738,7 @@ class CrawlStore:
         row = self._db.execute("SELECT note FROM frontier WHERE url = ?", (url,)).fetchone()
         return row[0] if row else None
 
-    # -- articles and sites --------------------------------------------------------------------
+    # -- articles ----------------------------------------------------------------------------------
 
     def article_source(self, article_id: str) -> tuple[str, bool] | None:
         """The page URL the stored article came from and whether it is gone, or None."""
@@ -634,26 +786,3 @@ class CrawlStore:
                 (self._next_seq(), fetched_at, http_status, article_id),
             )
         return cursor.rowcount > 0
-
-    def record_site(
-        self, site: str, run: Run, *, success: bool, fetched_at: str, new_articles: int = 0
-    ) -> None:
-        """Updates a site's health after one fetch: success resets the failure streak."""
-        with self.transaction():
-            self._db.execute(
-                "INSERT OR IGNORE INTO sites (site, last_run_id) VALUES (?, ?)", (site, run.id)
-            )
-            # The first fetch of a run starts the run's new-article count afresh.
-            self._db.execute(
-                "UPDATE sites SET last_new_articles = 0, last_run_id = ? "
-                "WHERE site = ? AND last_run_id IS NOT ?",
-                (run.id, site, run.id),
-            )
-            if success:
-                self._db.execute(
-                    "UPDATE sites SET last_success = ?, failures = 0, "
-                    "last_new_articles = last_new_articles + ? WHERE site = ?",
-                    (fetched_at, new_articles, site),
-                )
-            else:
-                self._db.execute("UPDATE sites SET failures = failures + 1 WHERE site = ?", (site,))

@@ -2,30 +2,29 @@
 index is. Feeds `innosearch stats` and the `/stats` page, so both say the same thing (it sits
 below `web/`, which must not import the command line's package).
 
-The crawl store knows per-host fetch health (last successful fetch, failed fetches in a row).
-What it does not keep is the story of runs: whether each site's crawl succeeded and how many
-new articles it brought. Every `crawl` and `recrawl` therefore appends one line per site to
-`DATA_DIR/site-runs.jsonl` (a plain file, readable with `jq`, one writer at a time thanks to
-the recrawl lock); "days since the last new article" comes from there. A site that stopped
-producing articles is the quiet failure maintainers most need to see: its fetches still succeed.
-The same lines say what the last crawl found of the articles it already knew: how many it asked
-for although no link led to them (revalidated), how many of those were unchanged, and how many
-articles left the index (gone: a 404 or 410, linked or not).
+Everything about sites comes from the crawl store, opened read-only (the web app never writes):
+its history of runs (`CrawlStore.site_runs`: one row per crawl of a site, with whether it
+succeeded and its counts) and its per-host fetch state (`CrawlStore.site_health`). "Days since
+the last new article" comes from the history: a site that stopped producing articles is the
+quiet failure maintainers most need to see, since its fetches still succeed. The last crawl's
+counts also say what it found of the articles it already knew: how many it asked for although
+no link led to them (revalidated), how many of those were unchanged, and how many articles left
+the index (gone: a 404 or 410, linked or not).
 """
 
 from __future__ import annotations
 
 import calendar
-import json
 import os
+import sqlite3
 import time
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from crawler.fetch import utc_now
+from crawler.store import CrawlStore, StoreOutdated
 
-HISTORY_FILE = "site-runs.jsonl"
 RUNS_SHOWN = 10  # new articles per run: how many recent runs a site's row lists
 _DAY = 86400.0
 
@@ -39,35 +38,31 @@ def _parse_iso(text: str | None) -> float | None:
         return None
 
 
-# ---- the run history ----------------------------------------------------------------------------
-
-
-def record_runs(data_dir: str | Path, runs: Iterable[dict[str, Any]]) -> None:
-    """Appends one JSON line per site run; each line is written whole (one write call)."""
-    path = Path(data_dir) / HISTORY_FILE
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("a", encoding="utf-8") as f:
-        for run in runs:
-            f.write(json.dumps(run, ensure_ascii=False, sort_keys=True) + "\n")
-            f.flush()
-
-
-def read_runs(data_dir: str | Path) -> list[dict[str, Any]]:
-    """Every recorded site run, oldest first; a torn last line (a kill mid-write) is skipped."""
-    path = Path(data_dir) / HISTORY_FILE
+def read_store(data_dir: str | Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The crawl store's figures and its site history, read without writing. A missing store
+    gives zeros; one that cannot be read (older schema, damaged) gives zeros and a "note"."""
+    store: dict[str, Any] = {
+        "path": str(data_dir),
+        "pages": 0,
+        "articles": 0,
+        "not_articles": {},
+        "sites": [],
+    }
+    runs: list[dict[str, Any]] = []
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
+        with CrawlStore(data_dir, read_only=True) as s:
+            store.update(
+                pages=s.count_pages(),
+                articles=s.count_articles(),
+                not_articles=s.page_reasons(),
+                sites=s.site_health(),
+            )
+            runs = s.site_runs()
     except FileNotFoundError:
-        return []
-    runs = []
-    for line in lines:
-        try:
-            run = json.loads(line)
-        except ValueError:
-            continue
-        if isinstance(run, dict) and isinstance(run.get("site"), str):
-            runs.append(run)
-    return runs
+        pass
+    except (StoreOutdated, sqlite3.Error) as e:
+        store["note"] = str(e)
+    return store, runs
 
 
 # ---- per-site health ----------------------------------------------------------------------------
@@ -79,8 +74,9 @@ def site_rows(
     configured: Iterable[tuple[str, list[str]]] = (),
     now: float | None = None,
 ) -> list[dict[str, Any]]:
-    """One row per site, from the run history, the store's per-host rows and the configured
-    sites ((name, hosts) pairs, so a site that never ran still shows up)."""
+    """One row per site, from the store's history of runs (`CrawlStore.site_runs`), its
+    per-host rows (`CrawlStore.site_health`) and the configured sites ((name, hosts) pairs, so
+    a site that never ran still shows up)."""
     now = time.time() if now is None else now
     hosts_of: dict[str, list[str]] = {}
     for name, hosts in configured:
@@ -234,37 +230,19 @@ def collect_stats(
     live: Any = None,
 ) -> dict[str, Any]:
     """The maintainers' view: index, crawl store and one row per site."""
-    data = Path(data_dir)
-    store: dict[str, Any] = {
-        "path": str(data),
-        "pages": 0,
-        "articles": 0,
-        "not_articles": {},
-        "sites": [],
-    }
-    if (data / "crawl.sqlite").exists():
-        from crawler.store import CrawlStore
-
-        with CrawlStore(data) as s:
-            store.update(
-                pages=s.count_pages(),
-                articles=s.count_articles(),
-                not_articles=s.page_reasons(),
-                sites=s.site_health(),
-            )
+    store, runs = read_store(data_dir)
     return {
         "index": index_stats(index_dir, live),
         "store": store,
-        "sites": site_rows(read_runs(data), store["sites"], configured),
+        "sites": site_rows(runs, store["sites"], configured),
     }
 
 
 def public_summary(data_dir: str | Path, index_dir: str | Path, live: Any = None) -> dict[str, Any]:
     """What anyone may see: is the index there, how big and how fresh, how many sites fail.
     No paths, no per-site names (the list of sources can be an editorial secret)."""
-    return summarize(
-        {"index": index_stats(index_dir, live), "sites": site_rows(read_runs(data_dir))}
-    )
+    _store, runs = read_store(data_dir)
+    return summarize({"index": index_stats(index_dir, live), "sites": site_rows(runs)})
 
 
 def summarize(stats: dict[str, Any]) -> dict[str, Any]:

@@ -293,9 +293,16 @@ def cmd_search(args: argparse.Namespace, config: Config) -> int:
 
 
 def cmd_migrate(args: argparse.Namespace, config: Config) -> int:
-    """Creates or upgrades a PostgreSQL index's schema (the web app never does)."""
+    """Upgrades the crawl store's schema, if there is a store, and creates or upgrades a
+    PostgreSQL index's schema (the web app never changes either)."""
+    from crawler.store import DB_NAME, CrawlStore
+    from crawler.store import SCHEMA_VERSION as STORE_VERSION
     from indexer.postgres.schema import SCHEMA_VERSION
     from indexer.target import is_postgres_url
+
+    if (config.data_dir / DB_NAME).exists():
+        CrawlStore(config.data_dir).close()
+        print(f"the crawl store in {config.data_dir} is at schema version {STORE_VERSION}")
 
     if not is_postgres_url(config.index_dir):
         print(
@@ -343,6 +350,8 @@ def cmd_stats(args: argparse.Namespace, config: Config) -> int:
         print(" (no index)")
     store = stats["store"]
     print(f"crawl store {store['path']}: {store['pages']} pages, {store['articles']} articles")
+    if store.get("note"):
+        print(f"crawl store not read: {store['note']}")
     if store.get("not_articles"):
         reasons = ", ".join(f"{kind} {n}" for kind, n in store["not_articles"].items())
         print(f"pages not kept as articles: {reasons} (`innosearch why URL` for one page)")
@@ -554,7 +563,10 @@ def _parser() -> argparse.ArgumentParser:
     p = command("config", cmd_config, "check the configuration file")
     p.add_argument("action", choices=["check"], help="check: validate and summarise")
 
-    p = command("migrate", cmd_migrate, "create or upgrade a PostgreSQL index's schema")
+    p = command(
+        "migrate", cmd_migrate, "upgrade the crawl store; create or upgrade a PostgreSQL index"
+    )
+    data(p)
     index(p)
 
     p = command("serve", cmd_serve, "serve the web UI and JSON API")

@@ -20,8 +20,6 @@ from pathlib import Path
 from typing import Any
 
 from crawler.article import site_of
-from crawler.fetch import utc_now
-from indexer.health import record_runs
 from indexer.target import is_postgres_url
 from innosearch.config import Config, SiteConfig
 from innosearch.lock import RunLock
@@ -41,32 +39,7 @@ class SiteResult:
     ok: bool
     error: str | None = None
     crawl: Any = None  # crawler.crawl.CrawlSummary, when the crawl returned
-    started_at: str = ""
-    finished_at: str = ""
     seconds: float = 0.0
-
-    def record(self, command: str) -> dict[str, Any]:
-        """The line `site-runs.jsonl` keeps for this site (see indexer.health)."""
-        numbers = {}
-        if self.crawl is not None:
-            numbers = {
-                k: v
-                for k, v in self.crawl.to_dict().items()
-                if k in ("pages_fetched", "not_modified", "sitemaps_fetched", "errors")
-                or k.startswith(("articles_", "revalidated"))
-                or k in ("disallowed", "resumed")
-            }
-        return {
-            "site": self.site.name,
-            "hosts": self.site.site_hosts(),
-            "command": command,
-            "started_at": self.started_at,
-            "finished_at": self.finished_at,
-            "seconds": round(self.seconds, 3),
-            "ok": self.ok,
-            "error": self.error,
-            **numbers,
-        }
 
 
 @dataclass
@@ -100,7 +73,8 @@ def plan_sites(config: Config, known_seeds: list[str]) -> list[SiteConfig]:
 
 
 def site_name_for(seeds: list[str], config: Config) -> tuple[str, list[str]]:
-    """The site name and hosts under which an ad-hoc `innosearch crawl` is recorded: the
+    """The site name and hosts under which an ad-hoc `innosearch crawl` is recorded in the
+    crawl store's history: the
     configured site covering its first seed, else that seed's host."""
     host = site_of(seeds[0]) if seeds else ""
     for site in config.sites:
@@ -144,7 +118,6 @@ def run_recrawl(config: Config, only: list[str] | None = None) -> RecrawlResult:
             for site in sites:
                 outcome = crawl_site(site, config, store)
                 result.sites.append(outcome)
-                record_runs(config.data_dir, [outcome.record("recrawl")])
                 _log_site(outcome)
         try:
             result.index = update_index(config, rebuild=False)
@@ -158,38 +131,24 @@ def crawl_site(site: SiteConfig, config: Config, store: Any) -> SiteResult:
     """One site's crawl with its own limits; any error becomes the site's failure."""
     from crawler.crawl import crawl
 
-    started, started_at = time.monotonic(), utc_now()
+    started = time.monotonic()
     try:
         summary = crawl(
             site.start_urls(),
             store,
             site.crawl_settings(config.crawl),
             path_prefixes=tuple(site.path_prefixes),
+            site=site.name,
+            hosts=site.site_hosts(),
         )
     except Exception as e:  # one site's trouble must not stop the others
         log.debug("crawl of %s failed", site.name, exc_info=True)
         outcome = SiteResult(site, ok=False, error=f"{type(e).__name__}: {e}")
     else:
-        outcome = SiteResult(site, ok=True, crawl=summary)
-        outcome.error = failure_of(summary)
-        outcome.ok = outcome.error is None
-    outcome.started_at, outcome.finished_at = started_at, utc_now()
+        error = summary.failure()
+        outcome = SiteResult(site, ok=error is None, error=error, crawl=summary)
     outcome.seconds = time.monotonic() - started
     return outcome
-
-
-def failure_of(summary: Any) -> str | None:
-    """Why a crawl that returned counts as failed, or None: no page gave a usable answer."""
-    if summary.errors and summary.errors >= summary.pages_fetched:
-        return f"no usable page: {summary.errors} fetch errors, {summary.pages_fetched} answers"
-    if not summary.pages_fetched and not summary.sitemaps_fetched and not summary.resumed:
-        if summary.disallowed:
-            return (
-                f"nothing fetched: {summary.disallowed} URLs refused by robots.txt "
-                "(or robots.txt itself could not be fetched: is the site up?)"
-            )
-        return "nothing fetched"
-    return None
 
 
 def update_index(config: Config, rebuild: bool) -> Any:

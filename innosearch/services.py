@@ -23,33 +23,24 @@ class UserError(Exception):
 
 
 def crawl_into_store(seeds: list[str], config: Config) -> Any:
-    """One ad-hoc crawl, recorded in the run history like a recrawl's (see indexer.health)."""
+    """One ad-hoc crawl, recorded in the store's site history like a recrawl's, under the
+    configured site that covers its first seed, else that seed's host."""
     from crawler.crawl import crawl
-    from crawler.fetch import utc_now
     from crawler.store import CrawlStore
-    from indexer.health import record_runs
-    from innosearch.config import SiteConfig
-    from innosearch.recrawl import SiteResult, failure_of, site_name_for
+    from innosearch.recrawl import site_name_for
 
     last = [0.0]
-    started, started_at = time.monotonic(), utc_now()
 
     def progress(p: Any) -> None:
         if sys.stderr.isatty() and time.monotonic() - last[0] > 0.5:
             last[0] = time.monotonic()
             print(f"\r{describe(p)}", end="", file=sys.stderr, flush=True)
 
+    name, hosts = site_name_for(seeds, config)
     with CrawlStore(config.data_dir) as store:
-        summary = crawl(seeds, store, config.crawl, progress=progress)
+        summary = crawl(seeds, store, config.crawl, progress=progress, site=name, hosts=hosts)
     if sys.stderr.isatty():
         print(file=sys.stderr)
-    name, hosts = site_name_for(seeds, config)
-    outcome = SiteResult(SiteConfig(name=name, seeds=seeds, hosts=hosts), ok=True, crawl=summary)
-    outcome.error = failure_of(summary)
-    outcome.ok = outcome.error is None
-    outcome.started_at, outcome.finished_at = started_at, utc_now()
-    outcome.seconds = time.monotonic() - started
-    record_runs(config.data_dir, [outcome.record("crawl")])
     log.info(f"crawl: {describe(summary)}", extra=facts(event="crawl", **summary.to_dict()))
     return summary
 
@@ -107,7 +98,7 @@ def progress_line(done: int) -> None:
 def app_settings(config: Config) -> dict[str, Any]:
     """The web app's settings from the configuration (the app itself never reads files)."""
     return {
-        "DATA_DIR": str(config.data_dir),  # /stats reads the crawl store and run history
+        "DATA_DIR": str(config.data_dir),  # /stats reads the crawl store (read-only)
         "STATS_TOKEN": config.stats_token,
         "INDEX_READ_URLS": list(config.index_read_urls),
         "RATE_LIMIT_PER_SECOND": config.rate_limit_per_second,

@@ -4,7 +4,7 @@ Anyone gets a summary (documents, index age, how many sites fail): enough for a 
 harmless to show. The per-site details name the sources and the server's paths, so they need
 the `stats_token` setting, sent as `Authorization: Bearer TOKEN` or `?token=TOKEN`; with no
 token configured they are never shown. Read-only, like the rest of the app: the index through
-the app's LiveIndex, the crawl store and the run history from DATA_DIR.
+the app's own backend, the crawl store in DATA_DIR opened read-only (its site history included).
 """
 
 from __future__ import annotations

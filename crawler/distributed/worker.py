@@ -146,7 +146,7 @@ def run_worker(
     run = store.start_run(seeds, utc_now()) if seeds else Run(id=0, resumed=False)
     summary = WorkerSummary(worker_id=worker_id)
     summary.crawl.resumed = run.resumed
-    crawl = _WorkerCrawl(store, limits, fetcher, frontier, run, summary.crawl)
+    crawl = _WorkerCrawl(store, limits, fetcher, frontier, summary.crawl)
     leases = _Leases(frontier, opts.lease)
     batch = _Batch(sink, frontier, leases, summary)
     log.info(
@@ -214,10 +214,9 @@ class _WorkerCrawl(CrawlLoop):
         settings: CrawlSettings,
         fetcher: Fetcher,
         frontier: Frontier,
-        run: Run,
         summary: CrawlSummary,
     ) -> None:
-        super().__init__(store, settings, fetcher, frontier.scope(), run, summary, None)
+        super().__init__(store, settings, fetcher, frontier.scope(), summary, None)
         self.frontier = frontier
         self.robots = SharedRobotsCache(
             fetcher, settings.user_agent, frontier, on_fetched=self.queue_sitemaps

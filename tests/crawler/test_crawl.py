@@ -404,3 +404,28 @@ def test_an_extractor_failure_is_counted_logged_and_explained(
     with CrawlStore(tmp_path) as store:
         note = store.page_state(news_site.url("/news/gamma")).note  # type: ignore[union-attr]
     assert note == "extraction failed: ValueError: injected failure"
+
+
+def test_a_crawl_that_raises_is_history_and_the_next_starts_afresh(
+    news_site: LoopbackSite, settings: CrawlSettings, tmp_path: Path
+) -> None:
+    """Unlike a kill, an error ends the run: recorded as failed, with the error, for stats."""
+
+    def fail_after_two_pages(update: CrawlProgress) -> None:
+        if update.pages_fetched == 2:
+            raise RuntimeError("disk full")
+
+    with CrawlStore(tmp_path) as store, pytest.raises(RuntimeError):
+        crawl([news_site.url("/")], store, settings, progress=fail_after_two_pages, site="wire")
+    summary, _articles = _crawl(news_site, tmp_path, settings)
+    assert not summary.resumed
+    with CrawlStore(tmp_path) as store:
+        failed, finished = store.site_runs()
+    assert (failed["site"], failed["ok"], failed["error"]) == (
+        "wire",
+        False,
+        "RuntimeError: disk full",
+    )
+    assert failed["pages_fetched"] == 2 and failed["hosts"] == ["127.0.0.1"]
+    assert (finished["site"], finished["ok"]) == ("127.0.0.1", True)
+    assert failed["articles_new"] + finished["articles_new"] == 5

@@ -2,13 +2,33 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from pathlib import Path
 
 import pytest
 
 from crawler.article import Article
-from crawler.store import DB_NAME, SCHEMA_VERSION, CrawlStore, PageState
+from crawler.store import (
+    DB_NAME,
+    HISTORY_FILE,
+    SCHEMA_VERSION,
+    CrawlStore,
+    PageState,
+    StoreOutdated,
+)
+
+# What schema 2 had that schema 3 changed: runs without a site, bodies in raw, a sites table.
+SCHEMA_2 = """
+CREATE TABLE runs (id INTEGER PRIMARY KEY AUTOINCREMENT, seeds TEXT NOT NULL,
+    started_at TEXT NOT NULL, finished_at TEXT, outcome TEXT, summary TEXT);
+CREATE TABLE raw (url TEXT PRIMARY KEY, final_url TEXT NOT NULL, fetched_at TEXT NOT NULL,
+    status INTEGER NOT NULL, headers TEXT NOT NULL, body BLOB NOT NULL);
+CREATE TABLE sites (site TEXT PRIMARY KEY, last_success TEXT,
+    failures INTEGER NOT NULL DEFAULT 0, last_new_articles INTEGER NOT NULL DEFAULT 0,
+    last_run_id INTEGER);
+PRAGMA user_version = 2;
+"""
 
 
 def _article(n: int, **kwargs: object) -> Article:
@@ -39,6 +59,66 @@ def test_refuses_a_newer_schema(tmp_path: Path) -> None:
     db.close()
     with pytest.raises(RuntimeError, match="schema version"):
         CrawlStore(tmp_path)
+
+
+def test_read_only_never_writes(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError):
+        CrawlStore(tmp_path / "none", read_only=True)
+    assert not (tmp_path / "none").exists()
+    CrawlStore(tmp_path).close()
+    with CrawlStore(tmp_path, read_only=True) as store:
+        assert store.site_runs() == [] and store.count_pages() == 0
+        with pytest.raises(sqlite3.OperationalError, match="readonly"):
+            store.start_run(["https://news.example/"], "t")
+
+
+def test_an_old_store_keeps_its_history_and_bodies_after_the_upgrade(tmp_path: Path) -> None:
+    url = "https://news.example/1"
+    db = sqlite3.connect(tmp_path / DB_NAME)
+    db.executescript(SCHEMA_2)
+    db.execute(
+        "INSERT INTO raw VALUES (?, ?, '2024-01-01T00:00:00Z', 200, ?, ?)",
+        (url, url, json.dumps({"content-type": "text/html"}), b"<html>old</html>"),
+    )
+    # A run killed before the upgrade: the next crawl over the same seeds resumes it.
+    db.execute(
+        "INSERT INTO runs (seeds, started_at) VALUES (?, 't')", ('["https://news.example/"]',)
+    )
+    db.commit()
+    db.close()
+    line = {"site": "Herald", "hosts": ["news.example"], "command": "recrawl", "seconds": 1.5}
+    lines = [
+        {**line, "finished_at": "2024-01-01T06:00:00Z", "ok": True, "articles_new": 4},
+        {**line, "finished_at": "2024-01-02T06:00:00Z", "ok": False, "error": "HTTP 503"},
+    ]
+    torn = '{"site": "Her'  # a kill mid-write
+    history = tmp_path / HISTORY_FILE
+    history.write_text("".join(json.dumps(x) + "\n" for x in lines) + torn, encoding="utf-8")
+
+    with pytest.raises(StoreOutdated, match="innosearch migrate"):
+        CrawlStore(tmp_path, read_only=True)  # a reader (the web app) never upgrades
+    with CrawlStore(tmp_path) as store:
+        runs = store.site_runs()
+        assert [(r["site"], r["hosts"], r["ok"], r["error"]) for r in runs] == [
+            ("Herald", ["news.example"], True, None),
+            ("Herald", ["news.example"], False, "HTTP 503"),
+        ]
+        assert runs[0]["articles_new"] == 4 and runs[0]["finished_at"] == "2024-01-01T06:00:00Z"
+        body, headers = store.raw(url) or (b"", {})
+        assert (body, headers["content-type"]) == (b"<html>old</html>", "text/html")
+        run = store.start_run(["https://news.example/"], "2024-01-03T00:00:00Z", "Herald")
+        assert run.resumed
+        store.finish_run(run, "2024-01-03T00:00:01Z", {"articles_new": 2})
+        assert [r.get("articles_new") for r in store.site_runs()] == [4, None, 2]
+    assert not history.exists() and history.with_name(HISTORY_FILE + ".imported").exists()
+    db = sqlite3.connect(tmp_path / DB_NAME)
+    tables = {name for (name,) in db.execute("SELECT name FROM sqlite_master")}
+    db.close()
+    assert not tables & {"raw", "sites"}
+    # Imported once: the renamed file is not read again.
+    history.with_name(HISTORY_FILE + ".imported").rename(history)
+    with CrawlStore(tmp_path) as store:
+        assert len(store.site_runs()) == 3
 
 
 def test_seq_grows_on_every_write_and_only_then(tmp_path: Path) -> None:
@@ -240,24 +320,28 @@ def test_pages_raw_bodies_and_site_health(tmp_path: Path) -> None:
         assert store.raw("https://www.news.example/none") is None
 
         store.write_article(_article(1), fetched_at="t", http_status=200)
-        store.record_site("news.example", run, success=False, fetched_at="t1")
-        store.record_site("news.example", run, success=False, fetched_at="t2")
-        (health,) = store.site_health()
-        assert health["failures"] == 2 and health["last_success"] is None
-        store.record_site("news.example", run, success=True, fetched_at="t3", new_articles=1)
-        store.record_site("news.example", run, success=True, fetched_at="t4", new_articles=1)
+        # Two pages answer 503 after the host's last good answer: it is failing.
+        for n, when in ((2, "2024-03-04T11:00:00Z"), (3, "2024-03-04T12:00:00Z")):
+            url = f"https://www.news.example/{n}"
+            failed = {"url": url, "final_url": url, "status": 503, "fetched_at": when}
+            store.record_page(PageState(**{**state.__dict__, **failed}))
+        store.finish_run(run, "2024-03-04T12:00:01Z", {"articles_new": 1})
         assert store.site_health() == [
             {
                 "site": "news.example",
-                "pages": 1,
+                "pages": 3,
                 "articles": 1,
-                "last_success": "t4",
-                "failures": 0,
-                "last_new_articles": 2,
+                "last_success": "2024-03-04T10:00:00Z",
+                "failures": 2,
+                "last_new_articles": 1,
             }
         ]
-        # The next run counts its new articles from zero.
-        store.finish_run(run, "t5", {})
-        later = store.start_run(["https://www.news.example/"], "t6")
-        store.record_site("news.example", later, success=True, fetched_at="t7")
-        assert store.site_health()[0]["last_new_articles"] == 0
+        # A 404 says the host is up again; the next run found nothing new.
+        url = "https://www.news.example/4"
+        gone = {"url": url, "final_url": url, "status": 404, "fetched_at": "2024-03-04T13:00:00Z"}
+        store.record_page(PageState(**{**state.__dict__, **gone}))
+        later = store.start_run(["https://www.news.example/"], "2024-03-04T13:00:00Z")
+        store.finish_run(later, "2024-03-04T13:00:01Z", {"articles_new": 0})
+        (health,) = store.site_health()
+        assert (health["last_success"], health["failures"]) == ("2024-03-04T13:00:00Z", 0)
+        assert health["last_new_articles"] == 0

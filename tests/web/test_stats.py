@@ -2,54 +2,45 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from flask.testing import FlaskClient
 
-from indexer.health import record_runs
+from crawler.store import CrawlStore
 from web import create_app, get_index
 
 TOKEN = "maintainers-only-0123456789"
 
 
-def run(site: str, ok: bool, new: int, when: str, error: str | None = None, **more: int) -> dict:
-    return {
-        **more,
-        "site": site,
-        "hosts": [site.lower().replace(" ", "") + ".example"],
-        "command": "recrawl",
-        "started_at": when,
-        "finished_at": when,
-        "ok": ok,
-        "error": error,
-        "articles_new": new,
-        "pages_fetched": 10,
-        "errors": 0 if ok else 3,
-    }
+def crawled(
+    store: CrawlStore, site: str, new: int, when: str, error: str | None = None, **more: int
+) -> None:
+    """One run of `site` in the store's history, as a recrawl leaves it."""
+    host = site.lower().replace(" ", "") + ".example"
+    run = store.start_run([f"https://{host}/"], when, site)
+    summary = {**more, "articles_new": new, "pages_fetched": 10, "errors": 3 if error else 0}
+    store.finish_run(run, when, summary, error)
 
 
 @pytest.fixture
 def data_dir(tmp_path: Path) -> Path:
-    record_runs(
-        tmp_path,
-        [
-            run("Herald", True, 4, "2026-01-01T06:00:00Z"),
-            run("<script>alert(1)</script>", True, 2, "2026-01-01T06:00:00Z"),
-            run(
-                "Herald",
-                True,
-                0,
-                "2026-01-02T06:00:00Z",
-                revalidated=12,
-                revalidated_unchanged=11,
-                revalidated_gone=1,
-                articles_gone=3,
-            ),
-            run("<script>alert(1)</script>", False, 0, "2026-01-02T06:00:00Z", "HTTP 503"),
-        ],
-    )
+    with CrawlStore(tmp_path) as store:
+        crawled(store, "Herald", 4, "2026-01-01T06:00:00Z")
+        crawled(store, "<script>alert(1)</script>", 2, "2026-01-01T06:00:00Z")
+        crawled(
+            store,
+            "Herald",
+            0,
+            "2026-01-02T06:00:00Z",
+            revalidated=12,
+            revalidated_unchanged=11,
+            revalidated_gone=1,
+            articles_gone=3,
+        )
+        crawled(store, "<script>alert(1)</script>", 0, "2026-01-02T06:00:00Z", "HTTP 503")
     return tmp_path
 
 
@@ -123,3 +114,19 @@ def test_without_an_index_the_summary_still_answers(tmp_path: Path, data_dir) ->
     for client in client_for(tmp_path / "none", data_dir):
         body = client.get("/api/stats").get_json()
         assert body["summary"]["documents"] == 0 and body["summary"]["sites"] == 2
+
+
+def test_an_old_store_is_read_not_upgraded(built_index: Path, tmp_path: Path) -> None:
+    """The web app never writes: a store of an older schema is left for a command to upgrade,
+    and the page says so instead of failing."""
+    db = sqlite3.connect(tmp_path / "crawl.sqlite")
+    db.execute("CREATE TABLE runs (id INTEGER PRIMARY KEY, seeds TEXT, started_at TEXT)")
+    db.execute("PRAGMA user_version = 2")
+    db.commit()
+    db.close()
+    before = (tmp_path / "crawl.sqlite").read_bytes()
+    for client in client_for(built_index, tmp_path):
+        body = client.get(f"/api/stats?token={TOKEN}").get_json()
+        assert body["sites"] == [] and "innosearch migrate" in body["store"]["note"]
+        assert client.get("/api/stats").get_json()["summary"]["documents"] == 7
+    assert (tmp_path / "crawl.sqlite").read_bytes() == before

@@ -270,7 +270,7 @@ CREATE TABLE pages (
 def test_a_store_from_before_page_notes_gets_the_column(tmp_path: Path) -> None:
     CrawlStore(tmp_path).close()
     with sqlite3.connect(tmp_path / "crawl.sqlite") as db:
-        db.executescript("DROP TABLE pages;" + _PAGES_BEFORE_NOTES)
+        db.executescript("DROP TABLE pages;" + _PAGES_BEFORE_NOTES + "PRAGMA user_version = 2;")
         db.execute(
             "INSERT INTO pages VALUES ('http://x.test/', 'x.test', 'page', 'http://x.test/', 200, "
             "NULL, NULL, 'h', 'text/html', '2024-01-01T00:00:00Z', NULL)"

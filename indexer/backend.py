@@ -8,18 +8,24 @@ command line and the web app never ask which one they hold.
 
 from __future__ import annotations
 
+import os
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
+from crawler.fetch import utc_now
 from indexer.document import IndexSummary, Item, Progress
-from indexer.postgres.index import PostgresIndex
+from indexer.errors import IndexAccessError
+from indexer.postgres.index import PostgresIndex, where
+from indexer.postgres.schema import SCHEMA_VERSION
 from indexer.request import SearchRequest
 from indexer.target import is_postgres_url
 from indexer.whoosh.live import LiveIndex
 from indexer.whoosh.search import export_rows, get_document, search, timeline
 from indexer.whoosh.write import (
     index_from_store,
+    index_location,
     rebuild_from_store,
     write_items,
 )
@@ -36,6 +42,7 @@ class Backend(Protocol):
     def get_document(self, doc_id: str) -> dict[str, Any] | None: ...
     def doc_count(self) -> int: ...
     def generation(self) -> int: ...
+    def stats(self) -> dict[str, Any]: ...
     def write(self, items: Iterable[Item], progress: Progress | None = None) -> IndexSummary: ...
     def index_from_store(self, store: Any, progress: Progress | None = None) -> IndexSummary: ...
     def rebuild_from_store(self, store: Any, progress: Progress | None = None) -> IndexSummary: ...
@@ -70,6 +77,29 @@ class WhooshIndex:
     def generation(self) -> int:
         return self.live.generation()
 
+    def stats(self) -> dict[str, Any]:
+        """Documents, generation, bytes on disk, the version directory and the time (and age)
+        of the last commit; "exists" False when there is no index yet. A commit or a rebuild
+        happening meanwhile is retried by the LiveIndex, not reported as an error."""
+        out: dict[str, Any] = {"path": str(self.path), "exists": False, "documents": 0, "bytes": 0}
+        try:
+            documents, generation = self.live.run(
+                lambda s: (s.doc_count(), s.reader().generation())
+            )
+        except IndexAccessError:
+            return out
+        here = index_location(self.path)
+        out.update(exists=True, documents=documents, generation=generation)
+        if here != self.path:
+            out["version"] = here.name
+        files = _scan(here)
+        out["bytes"] = sum(size for _name, size, _mtime in files)
+        commits = [mtime for name, _size, mtime in files if name.endswith(".toc")]
+        if commits:
+            out["updated_at"] = utc_now(at=max(commits))
+            out["age_hours"] = round((time.time() - max(commits)) / 3600, 2)
+        return out
+
     def write(self, items: Iterable[Item], progress: Progress | None = None) -> IndexSummary:
         return write_items(self.path, items, progress)
 
@@ -81,6 +111,48 @@ class WhooshIndex:
 
     def close(self) -> None:
         self.live.close()
+
+
+def _scan(folder: Path) -> list[tuple[str, int, float]]:
+    """(name, size, mtime) of the files in `folder`, skipping any a commit removes meanwhile."""
+    found = []
+    try:
+        entries = list(os.scandir(folder))
+    except FileNotFoundError:
+        return []
+    for entry in entries:
+        try:
+            st = entry.stat()
+        except FileNotFoundError:
+            continue
+        if entry.is_file():
+            found.append((entry.name, st.st_size, st.st_mtime))
+    return found
+
+
+def describe(target: str | Path) -> str:
+    """How messages and `stats` name the index at `target`: its directory, or a PostgreSQL
+    URL's host:port/dbname (never its password)."""
+    return where(str(target)) if is_postgres_url(target) else str(target)
+
+
+def write_lock_file(target: str | Path) -> Path | None:
+    """The file a writer of the index at `target` holds locked while it writes (a Whoosh
+    directory takes one writer at a time), or None for PostgreSQL, where each write run is one
+    transaction."""
+    return None if is_postgres_url(target) else Path(target) / "write.lock"
+
+
+def migrate(target: str | Path) -> str:
+    """Creates or upgrades the schema of the index at `target` where it has one (`innosearch
+    migrate`); says what it did."""
+    if not is_postgres_url(target):
+        return (
+            f"{target}: a Whoosh index needs no migration (`innosearch index` refuses an older "
+            "one and says to run `innosearch index --rebuild`)"
+        )
+    PostgresIndex(str(target), migrate_schema=True).close()
+    return f"the PostgreSQL index is at schema version {SCHEMA_VERSION}"
 
 
 def open_backend(

@@ -15,15 +15,15 @@ the index (gone: a 404 or 410, linked or not).
 from __future__ import annotations
 
 import calendar
-import os
 import sqlite3
 import time
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from crawler.fetch import utc_now
 from crawler.store import CrawlStore, StoreOutdated
+from indexer.backend import Backend, describe, open_backend
+from indexer.errors import IndexAccessError
 
 RUNS_SHOWN = 10  # new articles per run: how many recent runs a site's row lists
 _DAY = 86400.0
@@ -138,86 +138,20 @@ def site_rows(
 # ---- the index ----------------------------------------------------------------------------------
 
 
-def index_stats(
-    index_dir: str | Path, live: Any = None, now: float | None = None
-) -> dict[str, Any]:
-    """Documents, size and age of the index. `live` is the caller's LiveIndex when it has one
-    (the web app); otherwise one is opened for the call. Either way a commit or a rebuild
-    happening meanwhile is retried, not reported as an error."""
-    from indexer import IndexAccessError
-    from indexer.target import is_postgres_url
-    from indexer.whoosh import LiveIndex
-    from indexer.whoosh.write import index_location
-
-    if is_postgres_url(index_dir):
-        return _shared_index_stats(str(index_dir), live)
-    now = time.time() if now is None else now
-    path = Path(index_dir)
-    out: dict[str, Any] = {"path": str(path), "exists": False, "documents": 0, "bytes": 0}
-    index = live if live is not None else LiveIndex(path)
-    try:
-        documents, generation = index.run(lambda s: (s.doc_count(), s.reader().generation()))
-    except IndexAccessError:
-        return out
-    finally:
-        if live is None:
-            index.close()
-    here = index_location(path)
-    out.update(exists=True, documents=documents, generation=generation)
-    if here != path:
-        out["version"] = here.name
-    sizes, commits = 0, []
-    for entry in _scan(here):
-        sizes += entry[1]
-        if entry[0].endswith(".toc"):
-            commits.append(entry[2])
-    out["bytes"] = sizes
-    if commits:
-        out["updated_at"] = utc_now(at=max(commits))
-        out["age_hours"] = round((now - max(commits)) / 3600, 2)
-    return out
-
-
-def _shared_index_stats(url: str, index: Any = None) -> dict[str, Any]:
-    """Documents and generation of a PostgreSQL index (its size is the database's business)."""
-    from indexer import IndexAccessError
-    from indexer.postgres.index import PostgresIndex, where
-
-    out: dict[str, Any] = {
-        "path": where(url),
-        "backend": "postgresql",
-        "exists": False,
-        "documents": 0,
-        "bytes": 0,
-    }
+def index_stats(target: str | Path, index: Backend | None = None) -> dict[str, Any]:
+    """The index's figures from its backend (`Backend.stats`): `index` is the caller's open
+    backend when it has one (the web app); otherwise the index is opened for the call, read-only.
+    An index that is missing or cannot be reached reports "exists" False."""
     opened = None
     try:
         if index is None:
-            index = opened = PostgresIndex(url, migrate_schema=False)
-        out.update(exists=True, documents=index.doc_count(), generation=index.generation())
+            index = opened = open_backend(target)
+        return dict(index.stats())
     except IndexAccessError:
-        pass
+        return {"path": describe(target), "exists": False, "documents": 0, "bytes": 0}
     finally:
         if opened is not None:
             opened.close()
-    return out
-
-
-def _scan(folder: Path) -> list[tuple[str, int, float]]:
-    """(name, size, mtime) of the files in `folder`, skipping any a commit removes meanwhile."""
-    found = []
-    try:
-        entries = list(os.scandir(folder))
-    except FileNotFoundError:
-        return []
-    for entry in entries:
-        try:
-            st = entry.stat()
-        except FileNotFoundError:
-            continue
-        if entry.is_file():
-            found.append((entry.name, st.st_size, st.st_mtime))
-    return found
 
 
 # ---- everything together ------------------------------------------------------------------------
@@ -227,22 +161,24 @@ def collect_stats(
     data_dir: str | Path,
     index_dir: str | Path,
     configured: Iterable[tuple[str, list[str]]] = (),
-    live: Any = None,
+    index: Backend | None = None,
 ) -> dict[str, Any]:
     """The maintainers' view: index, crawl store and one row per site."""
     store, runs = read_store(data_dir)
     return {
-        "index": index_stats(index_dir, live),
+        "index": index_stats(index_dir, index),
         "store": store,
         "sites": site_rows(runs, store["sites"], configured),
     }
 
 
-def public_summary(data_dir: str | Path, index_dir: str | Path, live: Any = None) -> dict[str, Any]:
+def public_summary(
+    data_dir: str | Path, index_dir: str | Path, index: Backend | None = None
+) -> dict[str, Any]:
     """What anyone may see: is the index there, how big and how fresh, how many sites fail.
     No paths, no per-site names (the list of sources can be an editorial secret)."""
     _store, runs = read_store(data_dir)
-    return summarize({"index": index_stats(index_dir, live), "sites": site_rows(runs)})
+    return summarize({"index": index_stats(index_dir, index), "sites": site_rows(runs)})
 
 
 def summarize(stats: dict[str, Any]) -> dict[str, Any]:

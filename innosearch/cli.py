@@ -295,24 +295,13 @@ def cmd_search(args: argparse.Namespace, config: Config) -> int:
 def cmd_migrate(args: argparse.Namespace, config: Config) -> int:
     """Upgrades the crawl store's schema, if there is a store, and creates or upgrades a
     PostgreSQL index's schema (the web app never changes either)."""
-    from crawler.store import DB_NAME, CrawlStore
-    from crawler.store import SCHEMA_VERSION as STORE_VERSION
-    from indexer.postgres.schema import SCHEMA_VERSION
-    from indexer.target import is_postgres_url
+    from crawler.store import DB_NAME, SCHEMA_VERSION, CrawlStore
+    from indexer.backend import migrate
 
     if (config.data_dir / DB_NAME).exists():
         CrawlStore(config.data_dir).close()
-        print(f"the crawl store in {config.data_dir} is at schema version {STORE_VERSION}")
-
-    if not is_postgres_url(config.index_dir):
-        print(
-            f"{config.index_dir}: a Whoosh index needs no migration (`innosearch index` "
-            "refuses an older one and says to run `innosearch index --rebuild`)"
-        )
-        return 0
-    with open_index_backend(config, writable=True):
-        pass
-    print(f"the PostgreSQL index is at schema version {SCHEMA_VERSION}")
+        print(f"the crawl store in {config.data_dir} is at schema version {SCHEMA_VERSION}")
+    print(migrate(config.index_dir))
     return 0
 
 

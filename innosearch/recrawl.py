@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Any
 
 from crawler.article import site_of
-from indexer.target import is_postgres_url
 from innosearch.config import Config, SiteConfig
 from innosearch.lock import RunLock
 
@@ -167,11 +166,12 @@ def update_index(config: Config, rebuild: bool) -> Any:
 
 
 def index_lock(index_dir: str | Path) -> AbstractContextManager[Any]:
-    """The lock every index write holds: a file inside the index directory. A PostgreSQL index
-    needs none: each write run is one transaction."""
-    if is_postgres_url(index_dir):
-        return nullcontext()
-    return RunLock(Path(index_dir) / "write.lock", what="index write")
+    """The lock every index write holds: the backend's lock file (a Whoosh directory), or none
+    (PostgreSQL: each write run is one transaction)."""
+    from indexer.backend import write_lock_file
+
+    path = write_lock_file(index_dir)
+    return nullcontext() if path is None else RunLock(path, what="index write")
 
 
 # ---- what the maintainer reads -------------------------------------------------------------------

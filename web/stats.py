@@ -28,10 +28,9 @@ def _stats() -> dict[str, Any]:
     data_dir = Path(current_app.config.get("DATA_DIR") or "data")
     index_dir = current_app.config["INDEX_DIR"]
     index = get_index(current_app)
-    live = getattr(index, "live", index)  # the Whoosh LiveIndex, or the PostgreSQL index
     if not is_maintainer("STATS_TOKEN"):
-        return {"summary": public_summary(data_dir, index_dir, live)}
-    details = collect_stats(data_dir, index_dir, live=live)
+        return {"summary": public_summary(data_dir, index_dir, index)}
+    details = collect_stats(data_dir, index_dir, index=index)
     return {"summary": summarize(details), **details}
 
 

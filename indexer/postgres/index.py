@@ -191,6 +191,17 @@ class PostgresIndex:
             row = conn.execute("SELECT generation FROM index_state").fetchone()
             return int(row[0]) if row else 0
 
+    def stats(self) -> dict[str, Any]:
+        """Documents and generation (the size of a database is the database's business)."""
+        return {
+            "path": where(self.url),
+            "backend": "postgresql",
+            "exists": True,
+            "documents": self.doc_count(),
+            "bytes": 0,
+            "generation": self.generation(),
+        }
+
     def close(self) -> None:
         for pool in getattr(self, "_pools", ()):
             pool.close()

@@ -12,10 +12,12 @@ from typing import Any
 import pytest
 
 from crawler.store import DB_NAME, HISTORY_FILE
+from indexer.health import index_stats
 from innosearch.sample_site import serve
 from tests.conftest import CLI
 from tests.crawler.test_store import SCHEMA_2
 from tests.loopback import free_port
+from tests.pg_server import Server
 
 
 @pytest.fixture
@@ -102,3 +104,18 @@ def test_an_old_data_dir_keeps_its_history_after_the_upgrade(cli: CLI, maintaine
     herald = sites_of(cli)["herald"]
     assert herald["new_per_run"] == [7, 0, len(site.articles)]
     assert herald["failed_runs"] == 0 and herald["last_run"] > "2026-01-02"
+
+
+def test_the_index_figures_come_from_either_backend(backend: Any) -> None:
+    figures = index_stats("the backend given is used", backend)
+    assert figures["exists"] and figures["documents"] == 7 and figures["generation"] >= 1
+    assert figures["path"] != "the backend given is used"
+
+
+def test_a_missing_index_is_reported_on_either_backend(tmp_path: Path, pg_server: Server) -> None:
+    nothing = {"path": str(tmp_path / "none"), "exists": False, "documents": 0, "bytes": 0}
+    assert index_stats(tmp_path / "none") == nothing
+    empty = pg_server.url(pg_server.create_database())  # no index schema in it yet
+    figures = index_stats(empty)
+    assert (figures["exists"], figures["documents"]) == (False, 0)
+    assert figures["path"].endswith(empty.rsplit("/", 1)[1]) and "://" not in figures["path"]

@@ -10,6 +10,7 @@ import argparse
 import gzip
 import json
 import logging
+import re
 import signal
 import sys
 import threading
@@ -60,6 +61,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_BUSY if args.command in ("recrawl", "index") else 1
     except (UserError, InputError, ConfigError, QueryError, IndexAccessError, NothingToCrawl) as e:
         print(f"innosearch {args.command}: {e}", file=sys.stderr)
+        if isinstance(e, QueryError) and e.fix:
+            fix = repr(e.fix) if e.param == "q" else f"--{e.param} {e.fix}"
+            print(f"innosearch {args.command}: try {fix}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print(f"innosearch {args.command}: interrupted", file=sys.stderr)
@@ -265,30 +269,87 @@ def cmd_index(args: argparse.Namespace, config: Config) -> int:
 # ---- searching and serving ----------------------------------------------------------------------
 
 
-def cmd_search(args: argparse.Namespace, config: Config) -> int:
-    from indexer import SearchRequest
+def _search_request(args: argparse.Namespace) -> Any:
+    """The search the flags ask for, read by the same code as the API's URL parameters (so
+    `--year 21` is refused as `year=21` is); messages name the flags, not URL parameters."""
+    from werkzeug.datastructures import MultiDict
 
-    filters = {
-        name: values
-        for name, values in (("year", args.year), ("chain", args.chain), ("country", args.country))
-        if values
-    }
-    request = SearchRequest(
-        q=args.query, filters=filters, sort=args.sort, per_page=args.limit, page=args.page
-    )
+    from indexer import QueryError
+    from web.params import search_request
+
+    params: MultiDict[str, str] = MultiDict([("q", args.query)])
+    for name in ("year", "chain", "country"):
+        for value in getattr(args, name) or []:
+            params.add(name, value)
+    for name, value in (("from", args.date_from), ("to", args.date_to), ("sort", args.sort)):
+        if value:
+            params.add(name, value)
+    if args.any:
+        params.add("any", "1")
+    if getattr(args, "limit", None) is not None:
+        params.add("per_page", str(args.limit))
+        params.add("page", str(args.page))
+    try:
+        return search_request(params)
+    except QueryError as e:
+        message = re.sub(r"^per_page\b", "--limit", re.sub(r"^page\b", "--page", str(e)))
+        raise QueryError(message, e.fix, e.param, e.wrong) from None
+
+
+def cmd_search(args: argparse.Namespace, config: Config) -> int:
+    request = _search_request(args)
     with open_index_backend(config) as index:
         result = index.search(request)
     if args.json:
         print(json.dumps(result, ensure_ascii=False))
         return 0
-    print(f"{result['total']} articles")
+    print(f"{result['total']} article{'' if result['total'] == 1 else 's'}")
+    if result.get("did_you_mean"):
+        print(f"did you mean: {result['did_you_mean']}?")
     for n, hit in enumerate(result["results"], (request.page - 1) * request.per_page + 1):
         facets = ", ".join(hit["chains"] + hit["countries"])
         print(f"{n:3}. {hit['title']}  [{hit['published'] or 'no date'}] {hit['site']}")
         print(f"     {hit['url']}  {facets}")
+    shown = 8
     for name, counts in result["facets"].items():
-        top = ", ".join(f"{v} {c}" for v, c in list(counts.items())[:8])
-        print(f"{name}: {top}")
+        top = ", ".join(f"{v} {c}" for v, c in list(counts.items())[:shown])
+        more = len(counts) - shown
+        print(f"{name}: {top}" + (f" (and {more} more: --json lists all)" if more > 0 else ""))
+    return 0
+
+
+def cmd_export(args: argparse.Namespace, config: Config) -> int:
+    """Every matching story as CSV or JSON Lines: the rows of `/api/export.*`, no server."""
+    from indexer import export
+
+    request = _search_request(args)
+    with open_index_backend(config) as index:
+        rows = index.export_rows(request)
+        if not args.output:
+            # UTF-8 bytes whatever the terminal's locale: the output is meant for other programs.
+            sys.stdout.flush()
+            out = sys.stdout.buffer
+            for chunk in export.lines(rows, args.format):
+                out.write(chunk.encode("utf-8"))
+            out.flush()
+            return 0
+        target = Path(args.output)
+        partial = target.with_name(target.name + ".partial")
+        count = 0
+
+        def counted() -> Any:
+            nonlocal count
+            for row in rows:
+                count += 1
+                yield row
+
+        try:
+            with partial.open("w", encoding="utf-8", newline="") as out_file:
+                out_file.writelines(export.lines(counted(), args.format))
+            partial.replace(target)  # a failed export leaves no half-written file behind
+        finally:
+            partial.unlink(missing_ok=True)
+    print(f"{count} stories written to {target}", file=sys.stderr)
     return 0
 
 
@@ -500,11 +561,21 @@ def _count(text: str) -> int:
     return value
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("innosearch")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "unknown"
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="innosearch", description="Search engine over innovation press coverage."
     )
     parser.add_argument("--config", help="TOML configuration file (default: ./innosearch.toml)")
+    parser.add_argument("--version", action="version", version=f"innosearch {_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     def command(name: str, func: Any, help: str) -> argparse.ArgumentParser:
@@ -569,16 +640,67 @@ def _parser() -> argparse.ArgumentParser:
         help="server processes (default: one per core); the rate limit counts across them",
     )
 
+    def selection(p: argparse.ArgumentParser) -> None:
+        """What a search selects, as the API's parameters of the same names."""
+        p.add_argument(
+            "query", metavar="QUERY", help='the query language of the page ("" for everything)'
+        )
+        index(p)
+        p.add_argument(
+            "--year", action="append", metavar="YYYY", help="publication year (repeat to OR)"
+        )
+        p.add_argument(
+            "--chain",
+            action="append",
+            metavar="ID",
+            help="industry chain id, e.g. integrated-circuits (repeat to OR)",
+        )
+        p.add_argument(
+            "--country",
+            action="append",
+            metavar="CC",
+            help="ISO country code, e.g. CN (repeat to OR)",
+        )
+        p.add_argument(
+            "--from",
+            dest="date_from",
+            metavar="DAY",
+            help="first publication day (2021-10-20, or a year)",
+        )
+        p.add_argument(
+            "--to",
+            dest="date_to",
+            metavar="DAY",
+            help="last publication day (2021-10-20, or a year)",
+        )
+        p.add_argument("--any", action="store_true", help="match any word instead of all")
+        p.add_argument(
+            "--sort",
+            default="relevance",
+            choices=["relevance", "date"],
+            help="result order (default: relevance)",
+        )
+
     p = command("search", cmd_search, "search the index from the shell")
-    p.add_argument("query", metavar="QUERY")
-    index(p)
+    selection(p)
     p.add_argument("--json", action="store_true", help="print the API's JSON object")
-    p.add_argument("--limit", type=int, default=10, metavar="N", help="results per page")
-    p.add_argument("--page", type=int, default=1, metavar="N")
-    p.add_argument("--year", action="append", metavar="Y", help="filter (repeatable)")
-    p.add_argument("--chain", action="append", metavar="ID", help="filter (repeatable)")
-    p.add_argument("--country", action="append", metavar="CC", help="filter (repeatable)")
-    p.add_argument("--sort", default="relevance", choices=["relevance", "date"])
+    p.add_argument(
+        "--limit", type=int, default=10, metavar="N", help="results per page (default 10)"
+    )
+    p.add_argument(
+        "--page", type=int, default=1, metavar="N", help="which page of results (default 1)"
+    )
+
+    p = command(
+        "export", cmd_export, "every matching story as CSV or JSON Lines (as /api/export.*)"
+    )
+    selection(p)
+    p.add_argument(
+        "--format", choices=["csv", "jsonl"], default="csv", help="file format (default csv)"
+    )
+    p.add_argument(
+        "-o", "--output", metavar="FILE", help="write to FILE (default: standard output)"
+    )
 
     p = command("stats", cmd_stats, "documents, pages and per-site health")
     data(p)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import json
+import re
 from pathlib import Path
 
 from tests.conftest import CLI, FIXTURES
@@ -167,3 +169,72 @@ def test_web_settings_reach_the_served_app(built_index: Path) -> None:
         assert server.adj.trusted_proxy == "10.0.0.1"  # waitress reads X-Forwarded-For from it
     finally:
         server.close()
+
+
+def test_search_flags_read_like_the_api_parameters(cli: CLI, built_index: Path) -> None:
+    index = ("--index", str(built_index))
+    code, out, _ = cli("search", "semiconducter", *index)
+    assert code == 0 and "did you mean: semiconductor?" in out
+    code, out, _ = cli("search", "", *index, "--from", "2021", "--to", "2021", "--json")
+    assert code == 0 and {r["year"] for r in json.loads(out)["results"]} == {2021}
+    code, out, _ = cli("search", "vaccine battery", *index, "--any", "--json")
+    assert (
+        json.loads(out)["total"]
+        > json.loads(cli("search", "vaccine battery", *index, "--json")[1])["total"]
+    )
+    code, _, err = cli("search", "chip", *index, "--year", "21")
+    assert code == 1 and "year must be four digits" in err and "Traceback" not in err
+    code, _, err = cli("search", "chip", *index, "--limit", "5000")
+    assert code == 1 and "--limit must be" in err and "per_page" not in err
+    code, _, err = cli("search", "chip", *index, "--country", "China")
+    assert code == 1 and err.splitlines()[-1] == "innosearch search: try --country CN"
+
+
+def test_every_search_option_says_what_it_does(capsys) -> None:
+    from innosearch.cli import main
+
+    for command in ("search", "export"):
+        with contextlib.suppress(SystemExit):
+            main([command, "--help"])
+        text = capsys.readouterr().out.split("options:", 1)[1]
+        # One entry an option: its flags, then its help on the same line after two spaces or
+        # on the lines below, indented (argparse's layout).
+        entries = re.split(r"\n(?=  -)", text.strip("\n"))
+        for entry in entries:
+            first, *rest = entry.splitlines()
+            same_line = re.split(r"(?<=\S)\s{2,}", first.strip(), maxsplit=1)[1:]
+            assert "".join(same_line + rest).strip(), f"{command}: {first.strip()} has no help"
+        assert len(entries) >= 10
+        for flag in ("--page", "--sort") if command == "search" else ("--format", "--output"):
+            assert flag in text
+        assert "per_page" not in text
+
+
+def test_export_writes_what_the_api_exports(cli: CLI, built_index: Path, tmp_path: Path) -> None:
+    from web import create_app, get_index
+
+    app = create_app({"INDEX_DIR": str(built_index)})
+    client = app.test_client()
+    target = tmp_path / "out.csv"
+    code, _, err = cli("export", "chip OR vaccine", "--index", str(built_index), "-o", str(target))
+    assert code == 0 and "stories written to" in err
+    api = client.get("/api/export.csv?q=chip%20OR%20vaccine").data
+    assert target.read_bytes() == api and api.count(b"\r\n") >= 3
+    assert not list(tmp_path.glob("*.partial"))
+    code, out, _ = cli(
+        "export", "", "--index", str(built_index), "--format", "jsonl", "--chain", "nev"
+    )
+    rows = [json.loads(line) for line in out.splitlines()]
+    assert rows and all("nev" in r["chains"] for r in rows)
+    assert out.encode() == client.get("/api/export.jsonl?chain=nev").data
+    get_index(app).close()
+
+
+def test_version(capsys) -> None:
+    from innosearch.cli import main
+
+    try:
+        main(["--version"])
+    except SystemExit as stop:
+        assert stop.code == 0
+    assert capsys.readouterr().out.startswith("innosearch 0.")

@@ -29,7 +29,7 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 from indexer.document import IndexSummary, Progress
 from indexer.errors import IndexAccessError
 from indexer.postgres.schema import SCHEMA_VERSION, current_version, migrate
-from indexer.postgres.search import run_search
+from indexer.postgres.search import BrowseCache, run_search
 from indexer.postgres.write import Item, write_run
 from indexer.querylang import SEARCH_SECONDS, QueryError, over_budget
 from indexer.request import MAX_PAGE, MAX_PER_PAGE, SearchRequest
@@ -93,6 +93,7 @@ class PostgresIndex:
             raise
         self._turn = itertools.cycle(range(len(self._pools)))
         self._turn_lock = threading.Lock()
+        self._browse = BrowseCache()
 
     # ---- writing (on the primary) ---------------------------------------------------------------
 
@@ -142,7 +143,7 @@ class PostgresIndex:
         """The INTERFACE.md search object; QueryError for a query or parameter to fix."""
         with self._reader() as conn:
             try:
-                return run_search(conn, request)
+                return run_search(conn, request, self._browse)
             except errors.QueryCanceled:
                 raise over_budget() from None
             except errors.SyntaxError as e:  # a tsquery we built wrong: say so, not a 500

@@ -17,6 +17,7 @@ from crawler.article import Article
 from indexer.errors import IndexAccessError
 from indexer.postgres.index import PostgresIndex
 from indexer.postgres.schema import SCHEMA_VERSION, WRITE_LOCK, current_version, migrate
+from indexer.postgres.search import run_search
 from indexer.request import SearchRequest
 from tests.conftest import CLI
 from tests.pg_server import Server
@@ -175,6 +176,65 @@ def test_index_from_store_takes_only_changes(fresh_url: str) -> None:
         summary = ix.index_from_store(store)
         assert (summary.added, summary.removed, summary.total) == (0, 1, 1)
         assert ix.rebuild_from_store(store).total == 1
+
+
+def test_browsing_counts_are_cached_yet_never_stale(fresh_url: str) -> None:
+    """Browsing (no words) takes its unfiltered counts from a cache kept per index generation:
+    it answers exactly what the full statement answers, and a write run by another process is
+    seen by the next search."""
+    story = (
+        "A battery factory in Germany will make cells for electric cars from next year, the "
+        "company said, and hire a thousand workers at the plant near Berlin by the end of 2025."
+    )
+
+    def dated(doc_id: str, title: str, text: str, published: str) -> Article:
+        return Article(
+            url=f"https://{doc_id}.example/a",
+            id=doc_id,
+            title=title,
+            text=text,
+            published=published,
+        )
+
+    first = [
+        dated("orig", "German battery plant", story, "2023-05-01"),
+        dated("solar", "Solar farm in Spain", "A solar farm in Spain opened " * 8, "2022-02-03"),
+        dated("chip", "Chip plant in Japan", "A chip plant in Japan opened " * 8, "2023-07-09"),
+    ]
+    with (
+        PostgresIndex(fresh_url, migrate_schema=True) as ix,
+        PostgresIndex(fresh_url) as writer,
+        psycopg.connect(fresh_url, autocommit=True) as conn,
+    ):
+        ix.write(put(a) for a in first)
+        ix.write([put(dated("copy", "Battery plant for Germany", story, "2023-05-01"))])
+
+        def same_as_uncached(**kwargs: object) -> dict:
+            request = SearchRequest(q="", **kwargs)  # type: ignore[arg-type]
+            cached = ix.search(request)
+            assert cached == run_search(conn, request)  # no cache: the full statement
+            return cached
+
+        browse = same_as_uncached()
+        assert browse["total"] == 3 and browse["facets"]["year"] == {"2023": 2, "2022": 1}
+        assert ids(browse) == ["chip", "orig", "solar"]  # newest first, the copy folded in
+        assert [a["id"] for a in browse["results"][1]["also"]] == ["copy"]
+        assert ids(same_as_uncached(page=2, per_page=1)) == ["orig"]
+        same_as_uncached(timeline=True, interval="month")
+        same_as_uncached(filters={"year": ["2023"]})
+        same_as_uncached(filters={"country": ["DE", "ES"]}, sort="date")
+        same_as_uncached(filters={"year": ["2023"], "country": ["JP"]})
+
+        # Another process writes: the cached counts (of the last generation) must not show.
+        writer.write([put(dated("wind", "Wind farm", "A wind farm opened " * 8, "2024-01-02"))])
+        browse = same_as_uncached()
+        assert browse["total"] == 4 and browse["facets"]["year"]["2024"] == 1
+        assert same_as_uncached(filters={"year": ["2022"]})["facets"]["year"]["2024"] == 1
+        # The group's representative gone, the remaining copy stands for the story.
+        writer.write([gone(first[0])])
+        browse = same_as_uncached()
+        assert browse["total"] == 4 and "copy" in ids(browse)
+        assert browse["results"][ids(browse).index("copy")]["also"] == []
 
 
 # ---- schema, replicas, errors --------------------------------------------------------------------

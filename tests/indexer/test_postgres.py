@@ -207,7 +207,9 @@ def test_browsing_counts_are_cached_yet_never_stale(fresh_url: str) -> None:
         psycopg.connect(fresh_url, autocommit=True) as conn,
     ):
         ix.write(put(a) for a in first)
-        ix.write([put(dated("copy", "Battery plant for Germany", story, "2023-05-01"))])
+        # A copy that also names Spain: within a Spain selection it stands for the story.
+        copy = dated("copy", "Battery plant for Germany", story + " Also Spain.", "2023-05-01")
+        ix.write([put(copy)])
 
         def same_as_uncached(**kwargs: object) -> dict:
             request = SearchRequest(q="", **kwargs)  # type: ignore[arg-type]
@@ -222,6 +224,12 @@ def test_browsing_counts_are_cached_yet_never_stale(fresh_url: str) -> None:
         assert ids(same_as_uncached(page=2, per_page=1)) == ["orig"]
         same_as_uncached(timeline=True, interval="month")
         same_as_uncached(filters={"year": ["2023"]})
+        assert ids(same_as_uncached(filters={"country": ["es"]}, timeline=True)) == [
+            "copy",
+            "solar",
+        ]
+        same_as_uncached(filters={"chain": ["no-such-chain"]})
+        same_as_uncached(filters={"year": ["2023"]}, page=2, per_page=1)
         same_as_uncached(filters={"country": ["DE", "ES"]}, sort="date")
         same_as_uncached(filters={"year": ["2023"], "country": ["JP"]})
 

@@ -140,16 +140,17 @@ def _browse(
     the search object and the generation the page was read at."""
     facet, value = key
     args: list[Any] = []
-    within = {alias: "TRUE" for alias in "dro"}
+    within = {alias: "TRUE" for alias in "do"}
     if facet:
-        within = {alias: _FLAG[facet].replace("d.", f"{alias}.") for alias in "dro"}
-        args += [_values(facet, [value])] * 3
+        within = {alias: _FLAG[facet].replace("d.", f"{alias}.") for alias in "do"}
+        args += [_values(facet, [value])] * 2
+    # A row is its group's representative within the selection when it is the group's key
+    # row, or the key row is not selected and it has the smallest selected id: one look at
+    # its group by `documents_dup` (NOT EXISTS here gets planned as a scan of every row).
     sql = (
-        "WITH page AS (SELECT d.id, 0::float8 AS score, d.pubday FROM documents d "
-        f"WHERE {within['d']} AND (d.id = d.dup OR ("
-        "NOT EXISTS (SELECT 1 FROM documents r WHERE r.id = d.dup AND r.dup = d.dup AND "
-        f"{within['r']}) AND NOT EXISTS (SELECT 1 FROM documents o WHERE o.dup = d.dup "
-        f"AND o.id < d.id AND {within['o']}))) "
+        "WITH page AS MATERIALIZED (SELECT d.id, 0::float8 AS score, d.pubday FROM documents d "
+        f"WHERE {within['d']} AND (d.id = d.dup OR d.id = (SELECT CASE WHEN bool_or(o.id = o.dup) "
+        f"THEN d.dup ELSE min(o.id) END FROM documents o WHERE o.dup = d.dup AND {within['o']})) "
         "ORDER BY d.pubday DESC NULLS LAST, d.id LIMIT %s OFFSET %s) "
         "SELECT (SELECT generation FROM index_state), " + _page_json("NULL::text", _NEWEST)
     )

@@ -320,6 +320,7 @@ def main() -> int:
     parser.add_argument(
         "--workers", type=int, help="our server's processes (default: serve's, one per core)"
     )
+    parser.add_argument("--load-only", action="store_true", help="time the two loads, no queries")
     args = parser.parse_args()
 
     work = args.work or corpus.cache_dir()
@@ -336,15 +337,20 @@ def main() -> int:
         + ", ".join(repr(q.words) for q in measured[:5]),
         flush=True,
     )
+    articles = len(records)
     del records
 
     rows: list[tuple[str, str, str, str]] = []
     if args.skip_load and not (index_dir.exists() and db.exists()):
         sys.exit(f"--skip-load: no kept index and database in {work}; run once with --keep first")
+    if args.skip_load and args.load_only:
+        sys.exit("--skip-load and --load-only leave nothing to measure")
     if not args.skip_load:
+        load_avg = os.getloadavg()
         ours_s, ours_kib = load_ours(corpus_path, index_dir)
         ins_s, fts_s, ds_kib = load_datasette(corpus_path, db)
-        n = args.size
+        n = articles
+        print(f"load average before the loads (1, 5, 15 min): {load_avg}", flush=True)
         add(
             rows,
             (
@@ -369,6 +375,13 @@ def main() -> int:
         rows,
         ("size on disk MB", f"{ours_b / 1e6:.0f}", f"{ds_b / 1e6:.0f}", f"{ours_b / ds_b:.2f}"),
     )
+
+    if args.load_only:
+        if not args.keep:
+            remove_index(index_dir)
+            db.unlink(missing_ok=True)
+        print_table(rows)
+        return 0
 
     ours = Server(
         "innosearch",
@@ -465,16 +478,20 @@ def main() -> int:
         remove_index(index_dir)
         db.unlink(missing_ok=True)
 
-    print(f"\nload average at the end (1, 5, 15 min): {os.getloadavg()} on {os.cpu_count()} cores")
     print(f"innosearch serve --workers {args.workers or 'default (one per core)'}")
-    print(f"\n{'':24} {'innosearch':>12} {'Datasette':>18} {'ratio':>7}")
-    for name, a, b, ratio in rows:
-        print(f"{name:24} {a:>12} {b:>18} {ratio:>7}")
+    print_table(rows)
     print(
         f"\nsame total hits on {agree}/{len(measured)} queries (stemmers differ); "
         f"HTTP errors {errors}; Datasette facets timed out on the first query: {timeouts}"
     )
     return 0
+
+
+def print_table(rows: list[tuple[str, str, str, str]]) -> None:
+    print(f"\nload average at the end (1, 5, 15 min): {os.getloadavg()} on {os.cpu_count()} cores")
+    print(f"\n{'':24} {'innosearch':>12} {'Datasette':>18} {'ratio':>7}")
+    for name, a, b, ratio in rows:
+        print(f"{name:24} {a:>12} {b:>18} {ratio:>7}")
 
 
 def add(rows: list[tuple[str, str, str, str]], row: tuple[str, str, str, str]) -> None:

@@ -11,20 +11,36 @@ Profiling a bulk build (bench/speed.py) showed two costs of Whoosh's writer that
 Writing the postings of 3,000 benchmark articles took 0.81 ms an article with the stock codec,
 0.63 with the lengths in memory and 0.55 with both changes.
 
+Profiling the whole `innosearch index --from-jsonl` of 25,000 articles (py-spy, issue 19) then
+showed the end of each sub-writer, writing its segment's postings, as a third of the build's CPU:
+- Whoosh hands the postings to the field writer one by one (2.8 million at 25,000 articles),
+  each through two method calls with four type assertions. `_FieldWriter.add_postings` takes
+  each term's postings at once (itertools.groupby, zip) and fills the same blocks directly.
+- Most terms have one posting (every id, URL and group key, and half the words), and each got
+  a block of its own: a header, two pickles and a length. Whoosh can keep such a posting in the
+  term's entry instead ("inlined", read back as a ListMatcher), but its writer calls a method
+  that does not exist (`set_inline`), so the option is dead; `_PostingsWriter` inlines them.
+
 Segments name the stock `W3Codec`, so indexes written with this codec need nothing of it to be
 read, merged or updated.
 """
 
 from __future__ import annotations
 
+from array import array
+from collections.abc import Iterable
+from itertools import groupby
+from operator import itemgetter
 from typing import Any
 
 from whoosh.codec.whoosh3 import (
     LENGTHS_COLUMN,
     W3Codec,
+    W3FieldWriter,
     W3PerDocReader,
     W3PostingsWriter,
     W3Segment,
+    W3TermInfo,
     _lenfield,
 )
 from whoosh.util.numeric import byte_to_length
@@ -33,7 +49,13 @@ from whoosh.util.numeric import byte_to_length
 COMPRESS_FROM = 8
 
 
+_TERM = itemgetter(0, 1)  # (fieldname, term bytes) of a posting
+
+
 class FastW3Codec(W3Codec):
+    def field_writer(self, storage: Any, segment: Any) -> W3FieldWriter:
+        return _FieldWriter(self, storage, segment)
+
     def per_document_reader(self, storage: Any, segment: Any) -> W3PerDocReader:
         return _LengthsInMemory(storage, segment)
 
@@ -59,13 +81,18 @@ class _LengthsInMemory(W3PerDocReader):
         self._lengths: dict[str, list[int] | None] = {}
 
     def doc_field_length(self, docnum: int, fieldname: str, default: int = 0) -> int:
+        lengths = self.field_lengths(fieldname)
+        return default if lengths is None else lengths[docnum]
+
+    def field_lengths(self, fieldname: str) -> list[int] | None:
+        """Every document's length in the field (None: the field keeps no lengths)."""
         try:
-            lengths = self._lengths[fieldname]
+            return self._lengths[fieldname]
         except KeyError:
             reader = self._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
             lengths = None if reader is None else [byte_to_length(b) if b else 0 for b in reader]
             self._lengths[fieldname] = lengths
-        return default if lengths is None else lengths[docnum]
+            return lengths
 
 
 class _PostingsWriter(W3PostingsWriter):
@@ -78,3 +105,63 @@ class _PostingsWriter(W3PostingsWriter):
     def _write_block(self, last: bool = False) -> None:
         self._compression = self._level if len(self._ids) >= COMPRESS_FROM else 0
         super()._write_block(last)
+
+    def finish_postings(self) -> W3TermInfo:
+        if self._blockcount or len(self._ids) != 1:
+            return super().finish_postings()
+        # One posting: kept in the term's entry (see the module docstring). A format without
+        # values reads back as None, as from a block.
+        terminfo = self._terminfo
+        terminfo.add_block(self)
+        terminfo.set_inlined(self._ids, self._weights, self._values or (None,))
+        self._terminfo = None
+        return terminfo
+
+
+class _FieldWriter(W3FieldWriter):
+    """Writes each term's postings at once (see the module docstring)."""
+
+    def add_postings(self, schema: Any, lengths: Any, items: Iterable[tuple]) -> None:
+        # `items` are sorted (fieldname, term bytes, docnum, weight, value) postings, as
+        # Whoosh's own add_postings takes them; the blocks written are the same.
+        limit = self._codec._blocklimit
+        for (fieldname, btext), postings in groupby(items, _TERM):
+            if fieldname != self._fieldname:
+                if self._infield:
+                    self.finish_field()
+                self.start_field(fieldname, schema[fieldname])
+                field_lengths = _field_lengths(lengths, fieldname)
+            _, _, ids, weights, values = zip(*postings, strict=True)
+            if ids[0] == -1:  # words for a spelling graph, not postings (none in our schema)
+                kept = [p for p in zip(ids, weights, values, strict=True) if p[0] != -1]
+                if not kept:
+                    continue
+                ids, weights, values = zip(*kept, strict=True)
+            self.start_term(btext)
+            writer = self._postwriter
+            for start in range(0, len(ids), limit):
+                if start:
+                    writer._write_block()
+                end = start + limit
+                block_ids = ids[start:end]
+                writer._ids = array("I", block_ids)
+                writer._weights = array("f", weights[start:end])
+                writer._maxweight = max(0, *weights[start:end])  # as added: not rounded
+                writer._values = [v for v in values[start:end] if v]
+                if field_lengths is not None:
+                    known = [n for n in map(field_lengths.__getitem__, block_ids) if n]
+                    if known:
+                        writer._minlength, writer._maxlength = min(known), max(known)
+            self.finish_term()
+        if self._infield:
+            self.finish_field()
+
+
+def _field_lengths(lengths: Any, fieldname: str) -> list[int] | None:
+    """The field's length per document from the per-document reader Whoosh passes (None: the
+    field keeps no lengths)."""
+    if lengths is None:
+        return None
+    if isinstance(lengths, _LengthsInMemory):
+        return lengths.field_lengths(fieldname)
+    return [lengths.doc_field_length(d, fieldname) for d in range(lengths.doc_count_all())]

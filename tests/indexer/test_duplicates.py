@@ -5,19 +5,24 @@ from __future__ import annotations
 import csv
 import gzip
 import io
+import re
 import subprocess
 import sys
+import zlib
 from collections.abc import Iterator
 from difflib import SequenceMatcher
 from pathlib import Path
 
+import numpy as np
 import pytest
 from whoosh import index as whoosh_index
 
 from crawler.article import Article
-from indexer.duplicates import THRESHOLD, fingerprint
+from indexer.duplicates import _A, _B, SHINGLE_WORDS, THRESHOLD, fingerprint
 from indexer.whoosh import index_articles, write
 from indexer.whoosh.write import index_location
+
+PRIME = 4294967311  # the smallest prime above 2**32
 
 STORY = (
     "Nanjing's Jiangbei New Area opened a pilot line for gallium nitride power chips on Monday, "
@@ -68,6 +73,22 @@ def test_signatures_are_the_same_in_another_process() -> None:
     )
     other = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert other.stdout.strip() == fingerprint(STORY).signature.hex()  # type: ignore[union-attr]
+
+
+def test_signatures_are_minhash_by_its_definition() -> None:
+    """Indexes keep signatures (the prints beside a Whoosh index, the PostgreSQL table), so a
+    faster computation must give the very same values: min over shingles of (a*h + b) mod p,
+    h the CRC-32 of the shingle's four words."""
+    text = f"{STORY} Ünïcode wörds, and ÇAPITALS too."
+    words = re.findall(r"\w+", text.lower())
+    hashes = [
+        zlib.crc32(" ".join(words[i : i + SHINGLE_WORDS]).encode("utf-8"))
+        for i in range(len(words) - SHINGLE_WORDS + 1)
+    ]
+    pairs = zip(_A.tolist(), _B.tolist(), strict=True)
+    expected = [min((a * h + b) % PRIME for h in hashes) for a, b in pairs]
+    signature = fingerprint(text).signature  # type: ignore[union-attr]
+    assert np.frombuffer(signature, np.uint32).tolist() == expected
 
 
 def groups(index_dir: Path) -> dict[str, str]:

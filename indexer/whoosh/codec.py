@@ -20,6 +20,10 @@ showed the end of each sub-writer, writing its segment's postings, as a third of
   a block of its own: a header, two pickles and a length. Whoosh can keep such a posting in the
   term's entry instead ("inlined", read back as a ListMatcher), but its writer calls a method
   that does not exist (`set_inline`), so the option is dead; `_PostingsWriter` inlines them.
+- Whoosh pickles blocks with protocol 2, where every position list (bytes) becomes a call to
+  `_codecs.encode`: a block of 128 postings pickled in 124 us to 4.6 KB, against 16 us and
+  2.2 KB with protocol 4, and zlib then has half as much to compress.
+Together, writing the postings of 5,000 articles went from 0.66 to 0.47 ms an article.
 
 Segments name the stock `W3Codec`, so indexes written with this codec need nothing of it to be
 read, merged or updated.
@@ -27,6 +31,8 @@ read, merged or updated.
 
 from __future__ import annotations
 
+import pickle
+import zlib
 from array import array
 from collections.abc import Iterable
 from itertools import groupby
@@ -35,6 +41,7 @@ from typing import Any
 
 from whoosh.codec.whoosh3 import (
     LENGTHS_COLUMN,
+    WHOOSH3_HEADER_MAGIC,
     W3Codec,
     W3FieldWriter,
     W3PerDocReader,
@@ -43,10 +50,14 @@ from whoosh.codec.whoosh3 import (
     W3TermInfo,
     _lenfield,
 )
-from whoosh.util.numeric import byte_to_length
+from whoosh.util.numeric import byte_to_length, length_to_byte
 
 # Blocks with fewer postings than this are not compressed.
 COMPRESS_FROM = 8
+# Whoosh pickles postings with protocol 2, which has no bytes type: each position list becomes a
+# call to _codecs.encode. Protocol 4 writes bytes as they are (any protocol reads back).
+PICKLE = 4
+_NO_ID = 0xFFFFFFFF  # W3TermInfo's out-of-band "no id"
 
 
 _TERM = itemgetter(0, 1)  # (fieldname, term bytes) of a posting
@@ -96,15 +107,27 @@ class _LengthsInMemory(W3PerDocReader):
 
 
 class _PostingsWriter(W3PostingsWriter):
-    """Leaves small blocks uncompressed (see the module docstring)."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._level = self._compression
+    """Pickles blocks with a protocol that has bytes, leaves small blocks uncompressed, and
+    keeps single postings in the term's entry (see the module docstring)."""
 
     def _write_block(self, last: bool = False) -> None:
-        self._compression = self._level if len(self._ids) >= COMPRESS_FROM else 0
-        super()._write_block(last)
+        # As W3PostingsWriter._write_block, but for the protocol and the compression.
+        postfile = self._postfile
+        if not self._blockcount:
+            postfile.write(WHOOSH3_HEADER_MAGIC)
+        self._terminfo.add_block(self)
+        ids = self._ids
+        data = pickle.dumps((self._mini_ids(), self._mini_weights(), self._mini_values()), PICKLE)
+        level = self._compression if len(ids) >= COMPRESS_FROM else 0
+        if level:
+            data = zlib.compress(data, level)
+        low, high = length_to_byte(self._minlength), length_to_byte(self._maxlength)
+        info = pickle.dumps((len(ids), ids[-1], self._maxweight, level, low, high), 2)
+        postfile.write_int(-(len(info) + len(data)) if last else len(info) + len(data))
+        postfile.write(info)
+        postfile.write(data)
+        self._blockcount += 1
+        self._new_block()
 
     def finish_postings(self) -> W3TermInfo:
         if self._blockcount or len(self._ids) != 1:
@@ -118,8 +141,32 @@ class _PostingsWriter(W3PostingsWriter):
         return terminfo
 
 
+class _TermInfo(W3TermInfo):
+    """Pickles inlined postings with a protocol that has bytes (see the module docstring)."""
+
+    def to_bytes(self) -> bytes:
+        if self._inlined is None:
+            return super().to_bytes()
+        # As W3TermInfo.to_bytes, but for the protocol.
+        head = self._struct.pack(
+            True,
+            self._weight,
+            self._df,
+            0 if self._minlength is None else length_to_byte(self._minlength),
+            length_to_byte(self._maxlength),
+            self._maxweight,
+            _NO_ID if self._minid is None else self._minid,
+            _NO_ID if self._maxid is None else self._maxid,
+        )
+        return head + pickle.dumps(self._inlined, PICKLE)
+
+
 class _FieldWriter(W3FieldWriter):
     """Writes each term's postings at once (see the module docstring)."""
+
+    def start_term(self, btext: bytes) -> None:
+        self._btext = btext
+        self._postwriter.start_postings(self._fieldobj.format, _TermInfo())
 
     def add_postings(self, schema: Any, lengths: Any, items: Iterable[tuple]) -> None:
         # `items` are sorted (fieldname, term bytes, docnum, weight, value) postings, as

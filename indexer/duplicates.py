@@ -128,6 +128,8 @@ class PrintStore:
     """
 
     FILE = "duplicates.sqlite"
+    # Prints of this run held in memory before they are written (see `put`): about 1 KB each.
+    PENDING = 50_000
 
     def __init__(self, index_dir: str | Path) -> None:
         self._db = sqlite3.connect(Path(index_dir) / self.FILE, isolation_level="DEFERRED")
@@ -141,27 +143,46 @@ class PrintStore:
             ) WITHOUT ROWID;
             """
         )
+        self._stored = self._db.execute("SELECT EXISTS (SELECT 1 FROM prints)").fetchone()[0]
+        self._pending: dict[str, tuple[int, Fingerprint, str]] = {}  # id -> (order, print, group)
+        self._put = 0  # puts so far, the order of `_pending`
+        self._pending_bands: dict[int, list[str]] = {}  # band key -> ids in `_pending`
 
     def candidates(self, print_: Fingerprint) -> list[tuple[str, bytes, str]]:
-        """(id, signature, group key) of every article sharing a band key with `print_`."""
-        marks = ",".join("?" * len(print_.keys))
-        return self._db.execute(
-            f"SELECT id, signature, dup FROM prints WHERE doc IN "
-            f"(SELECT doc FROM bands WHERE key IN ({marks}))",
-            print_.keys,
-        ).fetchall()
+        """(id, signature, group key) of every article sharing a band key with `print_`, in
+        the order they were put."""
+        found: list[tuple[str, bytes, str]] = []
+        if self._stored:
+            marks = ",".join("?" * len(print_.keys))
+            found = self._db.execute(
+                f"SELECT id, signature, dup FROM prints WHERE doc IN "
+                f"(SELECT doc FROM bands WHERE key IN ({marks})) ORDER BY doc",
+                print_.keys,
+            ).fetchall()
+        ids = {i for key in print_.keys for i in self._pending_bands.get(key, ())}
+        held = sorted((self._pending[i], i) for i in ids)
+        return found + [(i, other.signature, dup) for (_, other, dup), i in held]
 
     def put(self, doc_id: str, print_: Fingerprint, key: str) -> None:
+        """Keeps the print of an article; written to the file in batches (a bulk build of
+        25,000 articles spent a third of its grouping time in two queries and 17 inserts an
+        article), and read back by `candidates` in the meantime."""
         self.remove(doc_id)
-        doc = self._db.execute(
-            "INSERT INTO prints (id, signature, dup) VALUES (?, ?, ?)",
-            (doc_id, print_.signature, key),
-        ).lastrowid
-        self._db.executemany(
-            "INSERT OR IGNORE INTO bands (key, doc) VALUES (?, ?)", [(k, doc) for k in print_.keys]
-        )
+        self._put += 1
+        self._pending[doc_id] = (self._put, print_, key)
+        for band in print_.keys:
+            self._pending_bands.setdefault(band, []).append(doc_id)
+        if len(self._pending) >= self.PENDING:
+            self._write_pending()
 
     def remove(self, doc_id: str) -> None:
+        held = self._pending.pop(doc_id, None)
+        if held is not None:
+            for band in held[1].keys:
+                self._pending_bands[band].remove(doc_id)
+            return
+        if not self._stored:
+            return
         row = self._db.execute(
             "SELECT doc, signature FROM prints WHERE id = ?", (doc_id,)
         ).fetchone()
@@ -174,11 +195,32 @@ class PrintStore:
         )
         self._db.execute("DELETE FROM prints WHERE doc = ?", (doc,))
 
+    def _write_pending(self) -> None:
+        """Writes the held prints in the open transaction (commit makes them durable)."""
+        if not self._pending:
+            return
+        first = self._db.execute("SELECT COALESCE(MAX(doc), 0) + 1 FROM prints").fetchone()[0]
+        rows = list(enumerate(self._pending.items(), first))
+        self._db.executemany(
+            "INSERT INTO prints (doc, id, signature, dup) VALUES (?, ?, ?, ?)",
+            [(doc, i, print_.signature, key) for doc, (i, (_, print_, key)) in rows],
+        )
+        self._db.executemany(
+            "INSERT OR IGNORE INTO bands (key, doc) VALUES (?, ?)",
+            [(band, doc) for doc, (_, (_, print_, _)) in rows for band in print_.keys],
+        )
+        self._pending.clear()
+        self._pending_bands.clear()
+        self._stored = True
+
     def commit(self) -> None:
+        self._write_pending()
         self._db.commit()
 
     def close(self) -> None:
         """Closes the file; what was not committed is rolled back."""
+        self._pending.clear()
+        self._pending_bands.clear()
         self._db.close()
 
 

@@ -18,7 +18,7 @@ import pytest
 from whoosh import index as whoosh_index
 
 from crawler.article import Article
-from indexer.duplicates import _A, _B, SHINGLE_WORDS, THRESHOLD, fingerprint
+from indexer.duplicates import _A, _B, SHINGLE_WORDS, THRESHOLD, PrintStore, fingerprint
 from indexer.whoosh import index_articles, write
 from indexer.whoosh.write import index_location
 
@@ -100,7 +100,13 @@ def groups(index_dir: Path) -> dict[str, str]:
         ix.close()
 
 
-def test_copies_on_two_sites_share_a_group_within_one_run_and_across_runs(tmp_path: Path) -> None:
+@pytest.mark.parametrize("held", [PrintStore.PENDING, 1])
+def test_copies_on_two_sites_share_a_group_within_one_run_and_across_runs(
+    tmp_path: Path, held: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Also when the prints of a run are written to the file as they come (`held` 1) rather
+    than held in memory until the commit."""
+    monkeypatch.setattr(PrintStore, "PENDING", held)
     index_articles(
         tmp_path,
         [

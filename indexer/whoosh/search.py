@@ -220,6 +220,9 @@ class MarkFormatter(highlight.Formatter):
             out += " …"
         return out
 
+    def format(self, fragments: list[Any], replace: bool = False) -> str:
+        return join_fragments([self.format_fragment(f, replace) for f in fragments])
+
     def _text(self, text: str) -> str:
         return html.escape(text, quote=False)
 
@@ -275,7 +278,18 @@ def _snippet(hit: Any, text: str) -> str:
         if shown and start <= shown[-1][1]:  # overlapping context: one longer fragment
             start, group = shown[-1][0], shown.pop()[2] + group
         shown.append((start, end, group))
-    return " ".join(_fragment(text, group, start, end) for start, end, group in shown)
+    return join_fragments([_fragment(text, group, start, end) for start, end, group in shown])
+
+
+def join_fragments(fragments: list[str]) -> str:
+    """Fragments in text order, one ellipsis between two (not "… …": each fragment has its
+    own where the text goes on)."""
+    out = ""
+    for fragment in fragments:
+        if out.endswith(" …") and fragment.startswith("… "):
+            fragment = fragment[2:]
+        out = f"{out} {fragment}" if out else fragment
+    return out
 
 
 def _matches(

@@ -25,6 +25,12 @@ ARTICLES = [
         title="Two mentions",
         text="Batteries <b>first</b> here. " + FILLER + "Near the end, batteries again.",
     ),
+    Article(  # a dotted capital I lower-cases to two characters: Whoosh's own highlighter
+        url="https://news.example/istanbul",
+        id="istanbul",
+        title="Turbines",
+        text="İstanbul turbines first here. " + FILLER + "Near the end, turbines again.",
+    ),
     Article(
         url="https://news.example/cafe",
         id="cafe",
@@ -68,6 +74,12 @@ def test_distant_matches_give_two_fragments_in_text_order(index: LiveIndex) -> N
     assert s.index("<mark>Batteries</mark>") < s.index("<mark>batteries</mark>")
     assert "&lt;b&gt;first&lt;/b&gt;" in s  # crawled markup is escaped
     assert s.replace("<mark>", "").replace("</mark>", "").count("<") == 0
+    assert s.count("…") == 1 and "… …" not in s  # one ellipsis between the two fragments
+
+
+def test_whooshs_own_highlighter_joins_fragments_the_same_way(index: LiveIndex) -> None:
+    s = snippet(index, "turbine")
+    assert s.count("<mark>") == 2 and s.count(" … ") == 1 and "… …" not in s
 
 
 def test_accented_words_match_their_folded_form(index: LiveIndex) -> None:

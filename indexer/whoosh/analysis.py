@@ -18,7 +18,7 @@ these):
   The price: "who" or "most" alone cannot be searched for.
 
 Indexes store this class by its import path (Whoosh pickles the schema), so it must keep its
-name and module.
+name and module (`indexer.whoosh` maps the path it had before, `indexer.analysis`, here).
 """
 
 from __future__ import annotations

@@ -119,13 +119,19 @@ def _toggle_url(facet: str, value: str) -> str:
     return url_for("pages.search_page") + _query_string(items)
 
 
-CHART_WIDTH, CHART_HEIGHT = 600, 120
+CHART_WIDTH, CHART_HEIGHT = 600, 120  # the plot area, in SVG units
+CHART_LEFT, CHART_BOTTOM = 40, 18  # room for the count axis and the period labels
+MAX_TICKS = 8  # period labels under the bars: more would run into each other
+MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 
 
 def timeline_chart(timeline: dict[str, Any]) -> dict[str, Any]:
     """Bars of the attention chart, laid out here so the page draws it as SVG without script.
 
-    Each bar links to the same search narrowed to its month or year.
+    Each bar links to the same search narrowed to its month or year, and carries its period
+    and count as a tooltip and for screen readers. The axes say what is counted: the count
+    at the top and the middle of the scale, and at most MAX_TICKS period labels, on year
+    boundaries when a range of months is long (as Media Cloud's attention chart does).
     """
     counts = timeline["counts"]
     peak = max((c["count"] for c in counts), default=0)
@@ -137,8 +143,9 @@ def timeline_chart(timeline: dict[str, Any]) -> dict[str, Any]:
         bars.append(
             {
                 "period": c["period"],
+                "label": _period_label(c["period"]),
                 "count": c["count"],
-                "x": round(i * width, 2),
+                "x": round(CHART_LEFT + i * width, 2),
                 "width": round(max(width - 1, 0.5), 2),
                 "y": round(CHART_HEIGHT - height, 1),
                 "height": height,
@@ -148,11 +155,42 @@ def timeline_chart(timeline: dict[str, Any]) -> dict[str, Any]:
     return {
         "bars": bars,
         "peak": peak,
-        "width": CHART_WIDTH,
+        "width": CHART_LEFT + CHART_WIDTH,
         "height": CHART_HEIGHT,
+        "left": CHART_LEFT,
+        "bottom": CHART_BOTTOM,
+        "levels": _levels(peak),
+        "ticks": _ticks(bars, width),
         "interval": timeline["interval"],
         "undated": timeline["undated"],
     }
+
+
+def _period_label(period: str) -> str:
+    """ "2021-03" -> "Mar 2021"; a year stays as it is."""
+    if len(period) == 4:
+        return period
+    year, month = period.split("-")
+    return f"{MONTHS[int(month) - 1]} {year}"
+
+
+def _levels(peak: int) -> list[dict[str, Any]]:
+    """Count-axis labels: 0, about the middle, and the peak (each at its true height)."""
+    values = sorted({0, peak // 2, peak})
+    return [{"value": v, "y": round(CHART_HEIGHT * (1 - v / peak), 1)} for v in values if peak]
+
+
+def _ticks(bars: list[dict[str, Any]], width: float) -> list[dict[str, Any]]:
+    """Period labels at most MAX_TICKS: every year's January when months span several years,
+    else every n-th bar; each centred under its bar."""
+    if not bars:
+        return []
+    marked = bars
+    if len(bars) > MAX_TICKS and len(bars[0]["period"]) == 7:
+        marked = [b for b in bars if b["period"].endswith("-01")] or bars[:1]
+        marked = [{**b, "label": b["period"][:4]} for b in marked]
+    step = -(-len(marked) // MAX_TICKS)
+    return [{"x": round(b["x"] + width / 2, 2), "label": b["label"]} for b in marked[::step]]
 
 
 def _period_range(period: str) -> tuple[str, str]:

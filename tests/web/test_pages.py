@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from html.parser import HTMLParser
 
+from flask import Flask
 from flask.testing import FlaskClient
 
 
@@ -148,3 +149,25 @@ def test_an_empty_result_offers_no_timeline_and_no_download(client: FlaskClient)
     html = page(client, "/?q=zeppelin")
     assert "<strong>0</strong> articles" in html
     assert 'class="timeline"' not in html and "Download all" not in html
+
+
+def test_the_timeline_labels_its_axes_legibly(app: Flask) -> None:
+    from web.pages import timeline_chart
+
+    months = [f"{y}-{m:02d}" for y in range(2016, 2021) for m in range(1, 13)]
+    wide = {"counts": [{"period": p, "count": 3} for p in months], "interval": "month"}
+    short = {"counts": [{"period": p, "count": 1} for p in months[:3]], "interval": "month"}
+    with app.test_request_context("/?q=chip"):
+        chart = timeline_chart({**wide, "undated": 0})
+        assert [t["label"] for t in chart["ticks"]] == ["2016", "2017", "2018", "2019", "2020"]
+        assert [level["value"] for level in chart["levels"]] == [0, 1, 3]
+        assert chart["bars"][2]["label"] == "Mar 2016"
+        few = timeline_chart({**short, "undated": 0})
+        assert [t["label"] for t in few["ticks"]] == ["Jan 2016", "Feb 2016", "Mar 2016"]
+
+
+def test_each_bar_tells_its_period_and_count_to_screen_readers(client: FlaskClient) -> None:
+    html = page(client, "/?chain=nev&chain=integrated-circuits")
+    assert '<svg class="chart"' in html and 'role="group"' in html  # an img hides its links
+    assert 'aria-label="Oct 2021: 1 article"' in html
+    assert '<text class="axis period"' in html and '<text class="axis count"' in html

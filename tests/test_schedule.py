@@ -22,13 +22,13 @@ from tests.test_recrawl import INNOSEARCH, environment, write_config
 
 @pytest.mark.parametrize(
     ("text", "seconds"),
-    [("6h", 21600), ("30m", 1800), ("1h30m", 5400), ("1d", 86400), ("90s", 90), ("0.5", 0.5)],
+    [("6h", 21600), ("30m", 1800), ("1h30m", 5400), ("1d", 86400), ("90s", 90), ("0.5s", 0.5)],
 )
 def test_intervals(text: str, seconds: float) -> None:
     assert parse_interval(text) == seconds
 
 
-@pytest.mark.parametrize("text", ["", "6x", "h", "0", "-5", "6h garbage", "0s"])
+@pytest.mark.parametrize("text", ["", "6x", "h", "0", "-5", "6h garbage", "0s", "6", "0.5"])
 def test_bad_intervals_are_refused(text: str) -> None:
     with pytest.raises(ValueError):
         parse_interval(text)
@@ -38,6 +38,8 @@ def test_a_bad_interval_is_a_one_line_error(cli: CLI) -> None:
     code, _out, err = cli("schedule", "--every", "soon")
     assert code == 1 and err.startswith("innosearch schedule: not an interval: 'soon'")
     assert err.count("\n") == 1
+    code, _out, err = cli("schedule", "--every", "6")
+    assert code == 1 and "give a unit" in err and "did you mean 6h?" in err
 
 
 class Scheduler:
@@ -136,6 +138,21 @@ def test_a_real_run_then_sigterm_while_waiting_and_while_crawling(tmp_path: Path
                 held.wait_arrived(timeout=30)
             finally:
                 code = scheduler.stop(then=held.release)
-        assert code == 0 and not scheduler.named("run-end")
+        assert code == 0 and len(scheduler.named("run-start")) == 1
+        end = scheduler.named("run-end")  # the interrupted run's end is logged
+        assert len(end) == 1 and end[0]["interrupted"] and end[0]["next_run"] is None
+        assert "stopped by SIGTERM" in end[0]["message"]
         assert scheduler.events[-1]["event"] == "schedule-stop"
         assert (tmp_path / "data" / "recrawl.lock").read_text() == ""
+
+
+def test_the_last_of_runs_announces_no_next_run(caplog: pytest.LogCaptureFixture) -> None:
+    from innosearch.schedule import run_schedule
+
+    caplog.set_level("INFO", logger="innosearch.schedule")
+    started = time.monotonic()
+    assert run_schedule(3600, lambda: 0, max_runs=1) == 0
+    assert time.monotonic() - started < 5  # no wait after the last run
+    ends = [r for r in caplog.records if getattr(r, "event", "") == "run-end"]
+    assert len(ends) == 1 and ends[0].next_run is None  # type: ignore[attr-defined]
+    assert "next run" not in ends[0].getMessage() and "no further run" in ends[0].getMessage()

@@ -231,6 +231,24 @@ def is_public_address(address: str) -> bool:
     return all(is_public_address(str(v4)) for v4 in embedded if v4 is not None)
 
 
+def local_address(url: str) -> str | None:
+    """The loopback or private address `url`'s host resolves to, or None when it is public or
+    cannot be resolved: what a crawl refuses unless `allow_local` is set, asked before it
+    starts so the user gets the fix instead of a refused robots.txt."""
+    parts = urlsplit(url)
+    if not parts.hostname:
+        return None
+    try:
+        infos = socket.getaddrinfo(parts.hostname, parts.port or 80, proto=socket.IPPROTO_TCP)
+    except (OSError, ValueError, UnicodeError):
+        return None
+    for info in infos:
+        address = str(info[4][0])
+        if not is_public_address(address):
+            return address
+    return None
+
+
 def _chunks(response: requests.Response) -> Iterator[bytes]:
     """The decoded body in pieces as they arrive.
 

@@ -52,7 +52,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     from innosearch.recrawl import NothingToCrawl
 
     try:
-        config = load_config(args.config)
+        # `config check` reads the file itself, to report every mistake rather than the first.
+        config = Config() if args.command == "config" else load_config(args.config)
         setup_logging(config.log_format)
         _apply_flags(config, args)
         return int(args.func(args, config) or 0)
@@ -94,9 +95,20 @@ def _apply_flags(config: Config, args: argparse.Namespace) -> None:
 
 
 def cmd_crawl(args: argparse.Namespace, config: Config) -> int:
+    from crawler.fetch import local_address
+
     for url in args.urls:
         if not url.startswith(("http://", "https://")):
             raise UserError(f"not an http(s) URL: {url!r}")
+    if args.allow_local:
+        config.crawl.allow_local = True
+    for url in args.urls if not config.crawl.allow_local else []:
+        address = local_address(url)
+        if address:
+            raise UserError(
+                f"{url} is on a loopback or private address ({address}): to crawl your own "
+                "local site, add --allow-local or set crawl.allow_local = true in innosearch.toml"
+            )
     if args.queue:
         return _seed_frontier(args.queue, args.urls, config)
     summary = crawl_into_store(args.urls, config)
@@ -599,6 +611,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--max-pages", type=int, metavar="N", help="most pages to fetch")
     p.add_argument("--delay", type=float, metavar="S", help="seconds between requests to a host")
     p.add_argument("--queue", metavar="URL", help="seed a shared Redis frontier instead")
+    p.add_argument(
+        "--allow-local",
+        action="store_true",
+        help="allow loopback and private addresses (your own local sites; crawl.allow_local)",
+    )
 
     p = command("index", cmd_index, "bring the index up to date with the crawl store")
     data(p)

@@ -152,18 +152,54 @@ def check_config(
 
     Raises ConfigError for a mistake that stops loading at all.
     """
-    config, values = _load(path, environ)
-    problems = [f"unknown setting {key}{_did_you_mean(key)}" for key in _unknown_keys(values)]
+    problems: list[str] = []
+    config, values = _load(path, environ, problems)
+    problems += [f"unknown setting {key}{_did_you_mean(key)}" for key in _unknown_keys(values)]
+    if not config.crawl.allow_local:
+        problems += _local_seeds(config)
     if config.stats_token and len(config.stats_token) < 16:
         problems.append("stats_token is shorter than 16 characters: too easy to guess")
-    if not config.sites and not config.seeds:
+    if not values.get("sites") and not config.seeds:
         problems.append(
             "no [[sites]] and no seeds: `recrawl` will only re-crawl sites already in the store"
         )
     return config, problems
 
 
-def _load(path: str | Path | None, environ: dict[str, str] | None) -> tuple[Config, dict[str, Any]]:
+def _local_seeds(config: Config) -> list[str]:
+    """Seeds a crawl would refuse: on loopback or private addresses, with allow_local off."""
+    from crawler.fetch import local_address
+
+    found = []
+    for where, urls in [("seeds", config.seeds)] + [
+        (f"site {site.name}", site.seeds + site.feeds + site.sitemaps) for site in config.sites
+    ]:
+        for url in urls:
+            address = local_address(url)
+            if address:
+                found.append(
+                    f"{where}: {url} is on a loopback or private address ({address}), which a "
+                    "crawl refuses: set crawl.allow_local = true to crawl your own local sites"
+                )
+    return found
+
+
+def _load(
+    path: str | Path | None, environ: dict[str, str] | None, problems: list[str] | None = None
+) -> tuple[Config, dict[str, Any]]:
+    """The configuration; with `problems`, each setting or site in error is noted there and
+    left at its default (so `config check` reports every mistake in one run), else the first
+    mistake raises ConfigError."""
+
+    def attempt(step: Any, *args: Any) -> Any:
+        try:
+            return step(*args)
+        except ConfigError as e:
+            if problems is None:
+                raise
+            problems.append(str(e))
+            return None
+
     environ = os.environ if environ is None else environ
     path = path or environ.get("INNOSEARCH_CONFIG")
     values: dict[str, Any] = {}
@@ -185,28 +221,39 @@ def _load(path: str | Path | None, environ: dict[str, str] | None) -> tuple[Conf
                     f"{env_name}: the value is not valid UTF-8 text; set it again in UTF-8"
                 )
         if raw is not None:
-            _assign(config, name, raw)
+            attempt(_assign, config, name, raw)
     if config.log_format not in LOG_FORMATS:
-        raise ConfigError(
-            f"setting log_format: expected one of {', '.join(LOG_FORMATS)}, "
-            f"got {config.log_format!r}"
-        )
-    config.sites = parse_sites(values.get("sites", []))
+        attempt(_bad_log_format, config.log_format)
+        config.log_format = Config.log_format
+    config.sites = attempt(parse_sites, values.get("sites", []), problems) or []
     return config, values
+
+
+def _bad_log_format(value: str) -> None:
+    raise ConfigError(
+        f"setting log_format: expected one of {', '.join(LOG_FORMATS)}, got {value!r}"
+    )
 
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
-def parse_sites(raw: Any) -> list[SiteConfig]:
-    """The `[[sites]]` tables, checked: each mistake names the site and the key."""
+def parse_sites(raw: Any, problems: list[str] | None = None) -> list[SiteConfig]:
+    """The `[[sites]]` tables, checked: each mistake names the site and the key. With
+    `problems`, a site in error is noted there and left out, and the others are read."""
     if not isinstance(raw, list) or not all(isinstance(t, dict) for t in raw):
         raise ConfigError("sites: expected [[sites]] tables")
     sites: list[SiteConfig] = []
     for number, table in enumerate(raw, 1):
-        site = _parse_site(number, table)
-        if any(other.name == site.name for other in sites):
-            raise ConfigError(f"sites: the name {site.name!r} is used twice")
+        try:
+            site = _parse_site(number, table)
+            if any(other.name == site.name for other in sites):
+                raise ConfigError(f"sites: the name {site.name!r} is used twice")
+        except ConfigError as e:
+            if problems is None:
+                raise
+            problems.append(str(e))
+            continue
         sites.append(site)
     return sites
 

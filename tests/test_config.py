@@ -159,3 +159,35 @@ def test_config_check(cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
 def test_log_format_is_checked(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="log_format: expected one of auto, json, text"):
         load_config(environ={"INNOSEARCH_LOG_FORMAT": "xml"})
+
+
+def test_config_check_reports_every_mistake_in_one_run(cli, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text(
+        'port = "web"\n[crawl]\ndelay = "slow"\nmax_pages = 10\n'
+        '[[sites]]\nname = "a"\nseeds = ["ftp://a.example/"]\n'
+        '[[sites]]\nname = "b"\nseeds = ["https://b.example/"]\nmax_depth = -1\n'
+        '[[sites]]\nname = "own"\nseeds = ["http://127.0.0.1:8123/news/"]\n',
+        encoding="utf-8",
+    )
+    code, out, err = cli("--config", str(bad), "config", "check")
+    lines = err.splitlines()
+    assert code == 1 and not out and len(lines) == 5, err
+    assert "port" in lines[0] and "crawl.delay" in lines[1]
+    assert "sites[1] (a)" in lines[2] and "sites[2] (b)" in lines[3]
+    assert "site own: http://127.0.0.1:8123/news/ is on a loopback or private address" in lines[4]
+    assert "crawl.allow_local = true" in lines[4]
+
+
+def test_a_local_seed_is_refused_with_the_fix(cli, tmp_path: Path) -> None:
+    from innosearch.sample_site import serve
+
+    with serve() as site:
+        code, _out, err = cli("crawl", site.url(), "--data", str(tmp_path / "d"))
+        assert code == 1 and err.count("\n") == 1, err
+        assert "loopback or private address (127.0.0.1)" in err and "--allow-local" in err
+        assert not site.requests  # refused before a single request
+        code, _out, err = cli(
+            "crawl", site.url(), "--data", str(tmp_path / "d"), "--allow-local", "--delay", "0"
+        )
+        assert code == 0 and site.requests, err

@@ -6,8 +6,9 @@ ARGS ?=
 .PHONY: setup demo test lint system-deps
 
 $(VENV)/.installed: pyproject.toml
+	@echo "setting up $(VENV): installing innosearch and its dependencies (once; about a minute)"
 	$(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/pip install --quiet -e '.[test]'
+	$(VENV)/bin/pip install --progress-bar on -e '.[test]'
 	touch $@
 
 setup: $(VENV)/.installed

@@ -130,3 +130,26 @@ def test_an_old_store_is_read_not_upgraded(built_index: Path, tmp_path: Path) ->
         assert body["sites"] == [] and "innosearch migrate" in body["store"]["note"]
         assert client.get("/api/stats").get_json()["summary"]["documents"] == 7
     assert (tmp_path / "crawl.sqlite").read_bytes() == before
+
+
+def test_the_summary_says_why_documents_and_search_totals_differ(
+    tmp_path: Path, data_dir: Path
+) -> None:
+    from crawler.article import Article
+    from indexer.whoosh import index_articles
+
+    story = "The city council approved a new semiconductor plant near the river port. " * 8
+    index_articles(
+        tmp_path / "ix",
+        [
+            Article(url="https://a.example/plant", title="Plant approved", text=story),
+            Article(url="https://b.example/copy", title="Plant approved (wire)", text=story),
+            Article(url="https://c.example/other", title="Rail", text="A new tram line. " * 20),
+        ],
+    )
+    for client in client_for(tmp_path / "ix", data_dir):
+        summary = client.get("/api/stats").get_json()["summary"]
+        total = client.get("/api/search?q=").get_json()["total"]
+        assert summary["documents"] == 3 and summary["stories"] == total == 2
+        page = client.get("/stats").get_data(as_text=True)
+        assert "copies of one story on several sites count once" in page

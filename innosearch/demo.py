@@ -28,6 +28,9 @@ def run_demo(config: Config) -> None:
     # The sample site is ours and local: allow loopback, and don't wait a second between pages.
     config.crawl.allow_local = True
     config.crawl.delay = min(config.crawl.delay, 0.02)
+    # One server process: the sample site's thread keeps running while the demo serves, and
+    # forking workers beside a running thread could leave a lock held in a child.
+    config.workers = 1
     # SIGTERM ends the demo as Ctrl-C does, so the temporary folder goes with it.
     previous = signal.signal(signal.SIGTERM, _interrupt)
     try:

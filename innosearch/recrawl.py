@@ -22,6 +22,7 @@ from typing import Any
 from crawler.article import site_of
 from innosearch.config import Config, SiteConfig
 from innosearch.lock import RunLock
+from innosearch.progress import TerminalProgress
 
 log = logging.getLogger("innosearch.recrawl")
 
@@ -114,8 +115,12 @@ def run_recrawl(config: Config, only: list[str] | None = None) -> RecrawlResult:
                     "or run `innosearch crawl URL...` first"
                 )
             result = RecrawlResult()
-            for site in sites:
-                outcome = crawl_site(site, config, store)
+            for number, site in enumerate(sites, 1):
+                progress = TerminalProgress(f"[site {number}/{len(sites)}: {site.name}] ")
+                try:
+                    outcome = crawl_site(site, config, store, progress)
+                finally:
+                    progress.done()
                 result.sites.append(outcome)
                 _log_site(outcome)
         try:
@@ -126,7 +131,7 @@ def run_recrawl(config: Config, only: list[str] | None = None) -> RecrawlResult:
     return result
 
 
-def crawl_site(site: SiteConfig, config: Config, store: Any) -> SiteResult:
+def crawl_site(site: SiteConfig, config: Config, store: Any, progress: Any = None) -> SiteResult:
     """One site's crawl with its own limits; any error becomes the site's failure."""
     from crawler.crawl import crawl
 
@@ -139,6 +144,7 @@ def crawl_site(site: SiteConfig, config: Config, store: Any) -> SiteResult:
             path_prefixes=tuple(site.path_prefixes),
             site=site.name,
             hosts=site.site_hosts(),
+            progress=progress,
         )
     except Exception as e:  # one site's trouble must not stop the others
         log.debug("crawl of %s failed", site.name, exc_info=True)

@@ -8,8 +8,6 @@ which the command line prints as one line.
 from __future__ import annotations
 
 import logging
-import sys
-import time
 from typing import Any
 
 from innosearch.config import Config
@@ -27,20 +25,16 @@ def crawl_into_store(seeds: list[str], config: Config) -> Any:
     configured site that covers its first seed, else that seed's host."""
     from crawler.crawl import crawl
     from crawler.store import CrawlStore
+    from innosearch.progress import TerminalProgress
     from innosearch.recrawl import site_name_for
 
-    last = [0.0]
-
-    def progress(p: Any) -> None:
-        if sys.stderr.isatty() and time.monotonic() - last[0] > 0.5:
-            last[0] = time.monotonic()
-            print(f"\r{describe(p)}", end="", file=sys.stderr, flush=True)
-
     name, hosts = site_name_for(seeds, config)
+    progress = TerminalProgress()
     with CrawlStore(config.data_dir) as store:
-        summary = crawl(seeds, store, config.crawl, progress=progress, site=name, hosts=hosts)
-    if sys.stderr.isatty():
-        print(file=sys.stderr)
+        try:
+            summary = crawl(seeds, store, config.crawl, progress=progress, site=name, hosts=hosts)
+        finally:
+            progress.done()
     log.info(f"crawl: {describe(summary)}", extra=facts(event="crawl", **summary.to_dict()))
     return summary
 

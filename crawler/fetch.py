@@ -296,12 +296,8 @@ def _pinned_adapter(pins: Pins, lock: threading.Lock) -> HTTPAdapter:
                 self._dns_host = address
             return super()._new_conn()
 
-    class PinnedHTTPSConnection(HTTPSConnection):
-        def _new_conn(self) -> socket.socket:
-            address = pinned(self.host)
-            if address is not None:
-                self._dns_host = address
-            return super()._new_conn()
+    class PinnedHTTPSConnection(PinnedHTTPConnection, HTTPSConnection):
+        """The same pinning, with TLS on top (HTTPSConnection is an HTTPConnection)."""
 
     class PinnedHTTPPool(HTTPConnectionPool):
         ConnectionCls = PinnedHTTPConnection

@@ -152,3 +152,15 @@ def test_an_id_repeated_in_one_run_keeps_its_last_version(
         ix.close()
     assert summary.total == len(stored) == 12
     assert dict(stored)[first.id] == last.title
+
+
+def test_a_bulk_build_gives_the_collector_back_as_it_found_it(
+    tmp_path: Path, small_bulk: None
+) -> None:
+    """The build collects less often (fewer passes over millions of short-lived objects); a
+    long-running process (`schedule`, `worker`) must get its collector settings back."""
+    import gc
+
+    before = gc.get_threshold()
+    assert index_articles(tmp_path / "bulk", _many(12)).added == 12
+    assert gc.get_threshold() == before and gc.get_freeze_count() == 0

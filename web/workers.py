@@ -25,6 +25,7 @@ take it, and takes it itself if the other is too busy to.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import mmap
 import os
@@ -168,6 +169,10 @@ class Master:
                 pid, status = os.wait()
                 slot, started = self._running.pop(pid)
                 self.balance.publish(slot, _GONE)
+                if os.waitstatus_to_exitcode(status) == 0:
+                    # A worker ends cleanly only when told to stop, by a Ctrl-C to the whole
+                    # process group among others: the server is being stopped.
+                    raise _Stop
                 how = _exit_description(status)
                 if time.monotonic() - started < EARLY:
                     raise WorkerError(f"a server worker {how} as it started")
@@ -189,11 +194,14 @@ class Master:
             sock.close()
 
     def _fork(self, slot: int) -> None:
+        # Stop signals wait while forking: one arriving in the middle (Ctrl-C reaches the whole
+        # group) would be raised inside fork's handlers, which swallow it, and be lost.
+        unblocked = signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
         pid = os.fork()
         if pid == 0:  # the worker: never returns into the master's code
             code = 1
             try:
-                code = self._work(slot)
+                code = self._work(slot, unblocked)
             except (SystemExit, KeyboardInterrupt):
                 code = 0
             except BaseException:
@@ -201,10 +209,12 @@ class Master:
             finally:
                 os._exit(code)
         self._running[pid] = (slot, time.monotonic())
+        signal.pthread_sigmask(signal.SIG_SETMASK, unblocked)  # a stop that came is raised now
 
-    def _work(self, slot: int) -> int:
+    def _work(self, slot: int, unblocked: Any) -> int:
         signal.signal(signal.SIGTERM, _raise_exit)
         signal.signal(signal.SIGINT, signal.default_int_handler)
+        signal.pthread_sigmask(signal.SIG_SETMASK, unblocked)
         read_end, write_end = self._lifeline
         os.close(write_end)
         threading.Thread(target=_stop_when_closed, args=(read_end,), daemon=True).start()
@@ -221,22 +231,34 @@ class Master:
         signals = (signal.SIGINT, signal.SIGTERM)
         previous = [signal.signal(s, signal.SIG_IGN) for s in signals]
         try:
+            # A worker may already be reaped without our knowing: a Ctrl-C that reaches the
+            # master just as os.wait() returns a worker interrupts the assignment of its pid.
+            # Only children that are still ours are signalled, and the wait ends when none is.
             for pid in self._running:
-                os.kill(pid, signal.SIGTERM)  # not yet reaped: it exists
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGTERM)
             deadline = time.monotonic() + GRACE
             while self._running and time.monotonic() < deadline:
-                pid, _status = os.waitpid(-1, os.WNOHANG)
+                try:
+                    pid, _status = os.waitpid(-1, os.WNOHANG)
+                except ChildProcessError:  # no child left at all
+                    self._running.clear()
+                    break
                 if pid:
                     self._running.pop(pid, None)
                 else:
                     time.sleep(0.02)
             for pid in list(self._running):
-                os.kill(pid, signal.SIGKILL)
-                os.waitpid(pid, 0)
+                with contextlib.suppress(ProcessLookupError, ChildProcessError):
+                    os.kill(pid, signal.SIGKILL)
+                    os.waitpid(pid, 0)
                 del self._running[pid]
         finally:
             for s, handler in zip(signals, previous, strict=True):
                 signal.signal(s, handler)
+
+
+_STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
 
 
 def _raise_stop(signum: int, frame: Any) -> None:

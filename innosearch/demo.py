@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import shutil
 import signal
-import socket
 import sys
 import tempfile
 from pathlib import Path
@@ -22,7 +21,6 @@ def run_demo(config: Config) -> None:
     from innosearch import services
     from innosearch.sample_site import serve as serve_sample_site
 
-    _check_port_free(config.host, config.port)
     workdir = Path(tempfile.mkdtemp(prefix="innosearch-demo-"))
     config.data_dir, config.index_dir = workdir / "data", workdir / "index"
     # The sample site is ours and local: allow loopback, and don't wait a second between pages.
@@ -33,7 +31,9 @@ def run_demo(config: Config) -> None:
     config.workers = 1
     # SIGTERM ends the demo as Ctrl-C does, so the temporary folder goes with it.
     previous = signal.signal(signal.SIGTERM, _interrupt)
+    server = None
     try:
+        server = services.bind_server(config)  # a busy port fails now, before the crawl
         print(f"demo: working in {workdir} (removed when the demo stops)", file=sys.stderr)
         # The sample site stays up while the demo serves: every "original" link points there.
         with serve_sample_site() as site:
@@ -45,26 +45,13 @@ def run_demo(config: Config) -> None:
                 "(Ctrl-C stops the demo)",
                 file=sys.stderr,
             )
-            services.serve_index(config)
+            services.run_server(server, config)
     finally:
+        if server is not None:
+            server.close()  # already closed when it served; not yet when the crawl failed
         signal.signal(signal.SIGTERM, previous)
         shutil.rmtree(workdir, ignore_errors=True)
 
 
 def _interrupt(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
-
-
-def _check_port_free(host: str, port: int) -> None:
-    """Fail before the crawl, not after it, when the web port is taken."""
-    from innosearch.services import UserError
-
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    with socket.socket(family, socket.SOCK_STREAM) as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server binds it
-        try:
-            probe.bind((host, port))
-        except OSError as e:
-            raise UserError(
-                f"cannot listen on {host}:{port} ({e.strerror}); choose another with --port"
-            ) from None

@@ -108,9 +108,16 @@ def app_settings(config: Config) -> dict[str, Any]:
 def serve_index(config: Config) -> None:
     """Serves the app: in this process with one worker, else a master over `workers` processes
     (`web.workers`; `workers` 0 means one per core)."""
+    run_server(bind_server(config), config)
+
+
+def bind_server(config: Config) -> Any:
+    """The server, its port bound but not yet serving: a busy port is the user's mistake, told
+    before any other work (the demo binds, then crawls). The index is opened by the first
+    request, so it may not exist yet."""
     from web import create_app
-    from web.server import make_server, server_url
-    from web.workers import Master, WorkerError, default_workers
+    from web.server import make_server
+    from web.workers import Master, default_workers
 
     workers = config.workers or default_workers()
     try:
@@ -126,6 +133,15 @@ def serve_index(config: Config) -> None:
             f"cannot listen on {config.host}:{config.port} ({e.strerror}); "
             "choose another with --port"
         ) from None
+    return server
+
+
+def run_server(server: Any, config: Config) -> None:
+    """Serves until SIGTERM or Ctrl-C, then closes `server` (from `bind_server`)."""
+    from web.server import server_url
+    from web.workers import WorkerError, default_workers
+
+    workers = config.workers or default_workers()
     url = server_url(server)
     log.info(
         f"innosearch: serving {config.index_dir} at {url} ({workers} "

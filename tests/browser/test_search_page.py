@@ -1,57 +1,23 @@
-"""The researchers' page in a real browser: Debian's chromium driven by Playwright, against a
-real waitress server on loopback over an index built from tests/fixtures/articles.jsonl.
-
-Chromium comes from `.ci/system-deps` (Playwright cannot download browsers here). Missing
-chromium skips the test on a workstation and fails it under CI=true, where it must be present.
-"""
+"""The researchers' page in a real browser (fixtures in conftest.py): searching, facets, the
+timeline, the article view, downloads, the error page, a phone and a keyboard."""
 
 from __future__ import annotations
 
 import csv
+import gzip
 import io
-import os
+import itertools
 import threading
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 
+from crawler.article import Article
 from indexer.whoosh import index_articles
-from tests.conftest import fixture_articles
+from tests.browser.conftest import keep_screenshot
 from web.server import make_server, server_url
-
-CHROMIUM = Path("/usr/bin/chromium")
-
-
-@pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    index_dir = tmp_path_factory.mktemp("browser-index")
-    index_articles(index_dir, fixture_articles())
-    server = make_server(index_dir, host="127.0.0.1", port=0, threads=4)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    try:
-        yield server_url(server)
-    finally:
-        server.close()
-        thread.join(timeout=5)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    if not CHROMIUM.exists():
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"chromium missing at {CHROMIUM}: run .ci/system-deps")
-        pytest.skip(f"chromium not installed at {CHROMIUM}")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        yield chromium
-        chromium.close()
 
 
 def bars(page: object) -> dict[str, str]:
@@ -102,13 +68,7 @@ def test_search_click_facets_see_timeline_change_and_download_csv(
         rows = list(csv.DictReader(io.StringIO(saved.read_text(encoding="utf-8-sig"))))
         assert [r["id"] for r in rows] == ["chips-nanjing"]
 
-        shot = tmp_path / "search-page.png"
-        page.screenshot(path=str(shot), full_page=True)
-        assert shot.stat().st_size > 10_000
-        kept = Path(__file__).resolve().parents[2] / "test-output" / "browser" / shot.name
-        kept.parent.mkdir(parents=True, exist_ok=True)
-        kept.write_bytes(shot.read_bytes())  # test-output/ is gitignored: a copy to look at
-        print(f"screenshot: {shot} (copy: {kept})")
+        assert keep_screenshot(page, "search-page", full_page=True).stat().st_size > 10_000
         assert not errors, errors  # no CSP violations or script errors
     finally:
         context.close()
@@ -133,7 +93,7 @@ def test_page_is_usable_on_a_phone_and_by_keyboard(site: str, browser: object) -
 
 
 def test_sort_applies_at_once_and_an_error_page_leads_back_to_results(
-    site: str, browser: object, tmp_path: Path
+    site: str, browser: object
 ) -> None:
     context = browser.new_context(viewport={"width": 1200, "height": 900})  # type: ignore[attr-defined]
     page = context.new_page()
@@ -146,14 +106,98 @@ def test_sort_applies_at_once_and_an_error_page_leads_back_to_results(
         page.goto(site + "?q=chip&country=China")
         assert "Your search could not run" in page.locator("h1").inner_text()
         assert page.input_value("#q") == "chip"
-        shot = tmp_path / "error-page.png"
-        page.screenshot(path=str(shot), full_page=True)
-        kept = Path(__file__).resolve().parents[2] / "test-output" / "browser" / shot.name
-        kept.parent.mkdir(parents=True, exist_ok=True)
-        kept.write_bytes(shot.read_bytes())
+        assert keep_screenshot(page, "error-page", full_page=True).stat().st_size > 10_000
         page.locator("a.fix").click()
         page.wait_for_url("**country=CN*")
         assert int(page.locator(".summary strong").inner_text()) >= 1
         assert "China" in page.locator(".summary .chip").inner_text()
+    finally:
+        context.close()
+
+
+def test_article_view_shows_the_story_with_names_and_provenance(site: str, browser: object) -> None:
+    context = browser.new_context(viewport={"width": 1200, "height": 900})  # type: ignore[attr-defined]
+    page = context.new_page()
+    try:
+        page.goto(site + "?q=nanjing+wafer")
+        page.locator(".hit h3 a").first.click()
+        page.wait_for_url("**/article/**")
+        assert page.locator("h1").inner_text().startswith("Nanjing chip makers expand wafer fabs")
+        evidence = page.locator("dl.facets-evidence").inner_text()
+        assert "Integrated circuits" in evidence and "China" in evidence  # names, not ids
+        assert "integrated-circuits" not in evidence
+        provenance = page.locator("dl.provenance").inner_text()
+        assert "https://news.example.com/2021/10/chips-nanjing.html" in provenance
+        assert keep_screenshot(page, "article-view", full_page=True).stat().st_size > 10_000
+    finally:
+        context.close()
+
+
+@pytest.fixture(scope="module")
+def news_site(shared: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A server over 600 real articles of NewsArticles (2016-17), for a timeline of real shape."""
+    with gzip.open(shared / "data/news/NewsArticles.csv.gz", "rt", encoding="utf-8") as fh:
+        rows = [r for r in csv.DictReader(fh) if r["title"].strip() and r["text"].strip()]
+    articles = [
+        Article(
+            url=r["article_source_link"] or f"https://newsarticles.example/{r['article_id']}",
+            title=r["title"].strip(),
+            text=r["text"].strip(),
+            published=_ymd(r["publish_date"]),
+        )
+        for r in rows[:: max(1, len(rows) // 600)]
+    ]
+    index_dir = tmp_path_factory.mktemp("news-index")
+    index_articles(index_dir, articles)
+    server = make_server(index_dir, host="127.0.0.1", port=0, threads=4)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        yield server_url(server)
+    finally:
+        server.close()
+        thread.join(timeout=5)
+
+
+def _ymd(value: str) -> str | None:
+    try:
+        return datetime.strptime(value.strip(), "%Y/%m/%d").date().isoformat()
+    except ValueError:
+        return None
+
+
+def test_timeline_of_real_articles_labels_axes_and_tells_each_count(
+    news_site: str, browser: object
+) -> None:
+    context = browser.new_context(viewport={"width": 1200, "height": 900})  # type: ignore[attr-defined]
+    page = context.new_page()
+    try:
+        page.goto(news_site + "?q=president")
+        total = int(page.locator(".summary strong").inner_text())
+        counts = bars(page)
+        assert len(counts) >= 4  # months from December 2016 to March 2017
+        chart = page.locator("figure.timeline")
+        undated = chart.locator("figcaption").inner_text()
+        assert "Articles per month" in undated
+        # Both axes are labelled: counts on the left, periods along the bottom, none overlapping.
+        assert chart.locator("text.axis.count").count() >= 2
+        periods = chart.locator("text.axis.period")
+        assert periods.count() >= 3
+        boxes = [periods.nth(i).bounding_box() for i in range(periods.count())]
+        assert all(a["x"] + a["width"] <= b["x"] for a, b in itertools.pairwise(boxes))
+        # Each bar tells its count on hover (SVG title) and to screen readers (its link's label).
+        first = chart.locator("a:has(rect.bar)").first
+        period = first.locator("rect").get_attribute("data-period")
+        count = counts[period]
+        label = first.get_attribute("aria-label")
+        assert label.endswith(f": {count} article" + "s" * (count != "1"))
+        assert first.locator("title").text_content() == first.get_attribute("aria-label")
+        first.hover()
+        assert sum(int(n) for n in counts.values()) <= total
+        assert keep_screenshot(chart, "timeline").stat().st_size > 5_000
+        # The table behind "Counts" gives the same figures.
+        chart.locator("details.counts summary").click()
+        rows = chart.locator("details.counts tbody tr").all_inner_texts()
+        assert [r.split("\t") for r in rows] == [[p, n] for p, n in counts.items()]
     finally:
         context.close()

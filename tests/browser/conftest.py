@@ -1,0 +1,71 @@
+"""What every browser test shares: a real waitress server on loopback over an index built from
+tests/fixtures/articles.jsonl, Debian's chromium driven by Playwright, and the screenshots kept
+for people to look at.
+
+Chromium comes from `.ci/system-deps` (Playwright cannot download browsers here). Missing
+chromium skips the tests on a workstation and fails them under CI=true, where it must be present.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from indexer.whoosh import index_articles
+from tests.conftest import fixture_articles
+from web.server import make_server, server_url
+
+CHROMIUM = Path("/usr/bin/chromium")
+# Named in the README: the screenshots of the last test run, for people to look at (gitignored).
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-output" / "browser"
+
+
+@pytest.fixture(scope="session")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The search page's address, served over the fixture articles."""
+    index_dir = tmp_path_factory.mktemp("browser-index")
+    index_articles(index_dir, fixture_articles())
+    server = make_server(index_dir, host="127.0.0.1", port=0, threads=4)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        yield server_url(server)
+    finally:
+        server.close()
+        thread.join(timeout=5)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    if not CHROMIUM.exists():
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"chromium missing at {CHROMIUM}: run .ci/system-deps")
+        pytest.skip(f"chromium not installed at {CHROMIUM}")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(
+            executable_path=str(CHROMIUM),
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        yield chromium
+        chromium.close()
+
+
+def keep_screenshot(target: object, name: str, *, full_page: bool = False) -> Path:
+    """Save a screenshot of a page (or of one element) as test-output/browser/NAME.png.
+
+    Returns the file; a blank or failed capture would be a few hundred bytes, so callers can
+    assert on its size."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    shot = SCREENSHOTS / f"{name}.png"
+    if full_page:
+        target.screenshot(path=str(shot), full_page=True)  # type: ignore[attr-defined]
+    else:
+        target.screenshot(path=str(shot))  # type: ignore[attr-defined]
+    print(f"screenshot: {shot}")
+    return shot

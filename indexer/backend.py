@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -156,15 +156,57 @@ def migrate(target: str | Path) -> str:
 
 
 def open_backend(
-    target: str | Path, read_urls: Sequence[str] = (), *, writable: bool = False
-) -> WhooshIndex | PostgresIndex:
+    target: str | Path,
+    read_urls: Sequence[str] = (),
+    *,
+    writable: bool = False,
+    site_names: Mapping[str, str] | None = None,
+) -> Backend:
     """The index at `target`: a `postgresql://` URL (searches on `read_urls` when given) or a
     directory.
 
     Only a process that writes (`innosearch index`, `recrawl`, `worker`, `migrate`) opens it
     `writable`, which upgrades an older PostgreSQL schema; the web app and searches never
     change a schema, and an index that needs upgrading tells them which command does it.
+    `site_names` (host -> name, from the configuration) name the sites in what it answers.
     """
     if is_postgres_url(target):
-        return PostgresIndex(str(target), read_urls, migrate_schema=writable)
-    return WhooshIndex(target)
+        backend: Backend = PostgresIndex(str(target), read_urls, migrate_schema=writable)
+    else:
+        backend = WhooshIndex(target)
+    return NamedSites(backend, site_names) if site_names else backend
+
+
+class NamedSites:
+    """A backend whose answers give each story's site the name the configuration gives it
+    (`[[sites]]` `name`), over the one its pages declare (the index's `site_name`).
+
+    Applied as the index is read rather than stored when it is written, so a name added or
+    changed in innosearch.toml shows on every story at once, without re-indexing.
+    """
+
+    def __init__(self, backend: Backend, names: Mapping[str, str]) -> None:
+        self.backend = backend
+        self.names = dict(names)
+
+    def __getattr__(self, attribute: str) -> Any:
+        return getattr(self.backend, attribute)
+
+    def _named(self, row: dict[str, Any]) -> dict[str, Any]:
+        for story in [row, *row.get("also", ())]:
+            story["site_name"] = self.names.get(story.get("site", "")) or story.get("site_name")
+        return row
+
+    def search(self, request: SearchRequest) -> dict[str, Any]:
+        result = self.backend.search(request)
+        result["results"] = [self._named(row) for row in result["results"]]
+        return result
+
+    def export_rows(
+        self, request: SearchRequest, limit: int | None = None
+    ) -> Iterator[dict[str, Any]]:
+        return map(self._named, self.backend.export_rows(request, limit))
+
+    def get_document(self, doc_id: str) -> dict[str, Any] | None:
+        document = self.backend.get_document(doc_id)
+        return document and self._named(document)

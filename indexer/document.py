@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from crawler.article import Article
+from crawler.article import Article, bare_host
 from indexer.enrich import enrich
 
 
@@ -38,6 +38,7 @@ def to_document(
         "id": article.id,
         "url": article.canonical_url or article.url,
         "site": article.site,
+        "site_name": _site_name(article),
         "title": article.title,
         "text": article.text,
         "published": published,
@@ -55,3 +56,10 @@ def to_document(
     if published[:10].replace("-", "").isdigit() and len(published) >= 10:
         doc["pubday"] = int(published[:10].replace("-", ""))
     return doc
+
+
+def _site_name(article: Article) -> str:
+    """The name the article's site declares, or "" when it declares none or only its host
+    (a name is shown before the host, and "example.com · example.com" says nothing)."""
+    name = (article.site_name or "").strip()
+    return "" if bare_host(name) == article.site else name

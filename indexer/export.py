@@ -15,7 +15,8 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 COLUMNS = ("id", "url", "title", "published", "year", "chains", "countries", "site")
-CSV_HEADER = (*COLUMNS, "also_urls")
+# site_name came later: last, so the columns before it keep their places.
+CSV_HEADER = (*COLUMNS, "also_urls", "site_name")
 FORMATS = {"csv": "text/csv", "jsonl": "application/jsonl"}
 
 
@@ -36,7 +37,7 @@ def _csv_row(row: dict[str, Any]) -> list[Any]:
     values[COLUMNS.index("chains")] = ";".join(row["chains"])
     values[COLUMNS.index("countries")] = ";".join(row["countries"])
     values = ["" if v is None else v for v in values]
-    return [*values, " ".join(a["url"] for a in row.get("also", []))]
+    return [*values, " ".join(a["url"] for a in row.get("also", [])), row.get("site_name") or ""]
 
 
 def csv_lines(rows: Iterable[Iterable[Any]], crawled: bool = False) -> Iterator[str]:

@@ -320,7 +320,8 @@ def cmd_search(args: argparse.Namespace, config: Config) -> int:
         print(f"did you mean: {result['did_you_mean']}?")
     for n, hit in enumerate(result["results"], (request.page - 1) * request.per_page + 1):
         facets = ", ".join(hit["chains"] + hit["countries"])
-        print(f"{n:3}. {hit['title']}  [{hit['published'] or 'no date'}] {hit['site']}")
+        source = " · ".join(filter(None, [hit["site_name"], hit["site"]]))
+        print(f"{n:3}. {hit['title']}  [{hit['published'] or 'no date'}] {source}")
         print(f"     {hit['url']}  {facets}")
     shown = 8
     for name, counts in result["facets"].items():

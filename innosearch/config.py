@@ -44,6 +44,9 @@ class SiteConfig:
     max_depth: int | None = None
     max_pages: int | None = None
     delay: float | None = None
+    # Whether `name` was given (not the host it defaults to): only a given name is shown to
+    # readers, before the host, in place of the name the site's pages declare.
+    named: bool = False
 
     def start_urls(self) -> list[str]:
         """Seeds, feeds and sitemaps in one list: the crawler reads feeds and sitemaps it is
@@ -91,6 +94,11 @@ class Config:
     # Not settings: the `[[sites]]` tables, and the file the configuration came from (if any).
     sites: list[SiteConfig] = field(default_factory=list)
     source: Path | None = None
+
+    def site_names(self) -> dict[str, str]:
+        """Host -> the name a `[[sites]]` table gives its site, for each of the site's hosts:
+        searches show it before the host, over the name the pages declare (og:site_name)."""
+        return {host: site.name for site in self.sites if site.named for host in site.site_hosts()}
 
 
 # (dotted name, help). Defaults come from the dataclasses above, so they cannot drift.
@@ -311,7 +319,7 @@ def _parse_site(number: int, table: dict[str, Any]) -> SiteConfig:
         name = site_of(urls[0])
     if not isinstance(name, str) or not name.strip():
         raise ConfigError(f"{label}: name: expected a non-empty string, got {name!r}")
-    return SiteConfig(name=name.strip(), **lists, **limits)
+    return SiteConfig(name=name.strip(), **lists, **limits, named="name" in table)
 
 
 def _unknown_keys(values: dict[str, Any]) -> list[str]:

@@ -57,7 +57,14 @@ def open_index_backend(config: Config, writable: bool = False) -> Any:
 
     from indexer.backend import open_backend
 
-    return closing(open_backend(config.index_dir, config.index_read_urls, writable=writable))
+    return closing(
+        open_backend(
+            config.index_dir,
+            config.index_read_urls,
+            writable=writable,
+            site_names=config.site_names(),
+        )
+    )
 
 
 def index_store(config: Config, rebuild: bool) -> int:
@@ -95,6 +102,7 @@ def app_settings(config: Config) -> dict[str, Any]:
         "DATA_DIR": str(config.data_dir),  # /stats reads the crawl store (read-only)
         "STATS_TOKEN": config.stats_token,
         "INDEX_READ_URLS": list(config.index_read_urls),
+        "SITE_NAMES": config.site_names(),  # shown before the host, over the pages' own
         "RATE_LIMIT_PER_SECOND": config.rate_limit_per_second,
         "RATE_LIMIT_BURST": config.rate_limit_burst,
         "TRUSTED_PROXY": config.trusted_proxy or None,

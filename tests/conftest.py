@@ -48,6 +48,24 @@ def fixture_articles() -> list[Article]:
     return [Article.from_dict(json.loads(line)) for line in lines if line.strip()]
 
 
+def syndicated_articles() -> list[Article]:
+    """One story published by three sites (near-duplicates: one story, two copies): one site
+    names itself, one declares only its host (which is no name), one names itself too."""
+    story = (
+        "The science park in Hefei opened a quantum computing laboratory on Monday with three "
+        "universities and a state fund, and officials said the laboratory would train two "
+        "hundred engineers a year for chip and sensor makers in the province."
+    )
+    return [
+        Article(url="https://wire.example.com/q", id="orig", title="Hefei opens quantum lab",
+                text=story, site_name="Example Wire"),
+        Article(url="https://copy.example.net/q", id="copy", title="Quantum lab in Hefei",
+                text=story + " By staff.", site_name="Copy.example.net"),
+        Article(url="https://www.daily.example.org/q", id="late", title="Hefei quantum",
+                text=story, site_name="The Daily"),
+    ]  # fmt: skip
+
+
 @pytest.fixture(scope="session")
 def built_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A real Whoosh index of tests/fixtures/articles.jsonl, shared by read-only tests."""

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import csv
 import gzip
+import io
 import json
 import re
 from pathlib import Path
@@ -238,3 +240,35 @@ def test_version(capsys) -> None:
     except SystemExit as stop:
         assert stop.code == 0
     assert capsys.readouterr().out.startswith("innosearch 0.")
+
+
+def test_search_and_export_name_the_site_before_its_host(
+    cli: CLI, built_index: Path, tmp_path: Path
+) -> None:
+    from innosearch.config import load_config
+    from innosearch.services import app_settings
+
+    index = ("--index", str(built_index))
+    code, out, _ = cli("search", "semiconductor", *index)
+    lines = out.splitlines()
+    assert code == 0 and "[2021-10-20] Example News · news.example.com" in out  # og:site_name
+    assert next(line for line in lines if "Chip <b>news" in line).endswith("] evil.example.com")
+    config = tmp_path / "innosearch.toml"
+    config.write_text(
+        '[[sites]]\nname = "The Example Daily"\nseeds = ["https://www.news.example.com/"]\n',
+        encoding="utf-8",
+    )
+    code, out, _ = cli("--config", str(config), "search", "semiconductor", *index)
+    assert code == 0 and "[2021-10-20] The Example Daily · news.example.com" in out
+    served = app_settings(load_config(config, environ={}))  # what `serve` hands the web app
+    assert served["SITE_NAMES"] == {"news.example.com": "The Example Daily"}
+    code, out, _ = cli("--config", str(config), "export", "semiconductor", *index)
+    rows = list(csv.reader(io.StringIO(out.removeprefix("\ufeff"))))
+    assert rows[0][-2:] == ["also_urls", "site_name"]  # the columns before keep their places
+    shown = {row[rows[0].index("site")]: row[-1] for row in rows[1:]}
+    assert shown == {"news.example.com": "The Example Daily", "evil.example.com": ""}
+    code, out, _ = cli(
+        "--config", str(config), "export", "semiconductor", *index, "--format", "jsonl"
+    )
+    shown = {row["site"]: row["site_name"] for row in map(json.loads, out.splitlines())}
+    assert shown == {"news.example.com": "The Example Daily", "evil.example.com": None}

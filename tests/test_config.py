@@ -99,6 +99,8 @@ def test_sites_with_their_own_limits(tmp_path: Path) -> None:
     assert (settings.max_pages, settings.delay, settings.max_depth) == (50, 4.0, 10)
     assert config.crawl.max_pages == 400  # the shared settings are left alone
     assert weekly.name == "weekly.example" and weekly.crawl_settings(config.crawl).delay == 1.5
+    # A given name is shown before the site's hosts; one defaulting to the host is not a name.
+    assert config.site_names() == {"herald.example": "Herald"}
     assert config.stats_token == "from-the-environment-1234" and config.source == path
 
 
@@ -113,6 +115,8 @@ def test_sites_with_their_own_limits(tmp_path: Path) -> None:
         ('seeds = ["https://a.example/"]\npath_prefixes = ["tech"]', "must start with /"),
         ('seeds = ["https://a.example/"]\nhosts = ["b.example"]', "not on one of its hosts"),
         ('seeds = "https://a.example/"\nfeeds = [1]', "feeds: expected a list of strings"),
+        ('seeds = ["https://a.example/"]\nname = 7', r"sites\[1\]: name: expected a non-empty s"),
+        ('seeds = ["https://a.example/"]\nname = "  "', "name: expected a non-empty string"),
     ],
 )
 def test_site_mistakes_name_the_site_and_key(tmp_path: Path, site: str, message: str) -> None:

@@ -61,6 +61,11 @@ def test_crawl_obeys_robots_and_reaches_every_article(crawled, client: FlaskClie
         also["url"] for r in body["results"] for also in r["also"]
     }
     assert urls == {site.article_url(a) for a in site.articles}
+    # The site's og:site_name travels from its pages to every result and copy, on both backends.
+    names = {r["site_name"] for r in body["results"]} | {
+        also["site_name"] for r in body["results"] for also in r["also"]
+    }
+    assert names == {"The Innovation Herald"}
 
 
 def test_semiconductor_search_with_facets_that_filter(client: FlaskClient, crawled) -> None:

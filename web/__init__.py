@@ -63,7 +63,9 @@ def get_index(app: Flask) -> Backend:
             index = app.extensions["innosearch.index"]
             if index is None:
                 index = open_backend(
-                    app.config["INDEX_DIR"], app.config.get("INDEX_READ_URLS") or ()
+                    app.config["INDEX_DIR"],
+                    app.config.get("INDEX_READ_URLS") or (),
+                    site_names=app.config.get("SITE_NAMES"),
                 )
                 app.extensions["innosearch.index"] = index
     return index

@@ -158,7 +158,7 @@ def openapi() -> dict[str, Any]:
                     "200": _text(
                         "text/csv",
                         "UTF-8 CSV with a BOM: id, url, title, published, year, chains, "
-                        "countries (;-separated), site, also_urls (space-separated)",
+                        "countries (;-separated), site, also_urls (space-separated), site_name",
                     ),
                     **bad,
                 },
@@ -237,10 +237,17 @@ def _text(mimetype: str, description: str) -> dict[str, Any]:
 def _schemas() -> dict[str, Any]:
     string_list = {"type": "array", "items": {"type": "string"}}
     counts = {"type": "object", "additionalProperties": {"type": "integer"}}
+    site_name = {
+        "type": "string",
+        "nullable": True,
+        "description": "the site's name, shown before its host: the configured [[sites]] name, "
+        "else the one its pages declare (og:site_name); null when neither names it",
+    }
     copy = {
         "type": "object",
         "properties": {
             "site": {"type": "string"},
+            "site_name": site_name,
             "url": {"type": "string"},
             "id": {"type": "string"},
         },
@@ -270,6 +277,7 @@ def _schemas() -> dict[str, Any]:
                 "chains": string_list,
                 "countries": string_list,
                 "site": {"type": "string"},
+                "site_name": site_name,
                 "score": {"type": "number"},
                 "snippet": {
                     "type": "string",

@@ -33,6 +33,13 @@ def chain_names() -> dict[str, str]:
     return {chain.id: chain.name for chain in taxonomy.rules().chains}
 
 
+@bp.app_template_filter("source")
+def source(story: dict[str, Any]) -> str:
+    """Where a story (a result, a copy of it, the article) comes from: "Site Name · host",
+    or the host alone when neither the configuration nor the site's pages name the site."""
+    return " · ".join(filter(None, [story.get("site_name"), story.get("site") or story["url"]]))
+
+
 @bp.app_context_processor
 def search_form() -> dict[str, Any]:
     """What the search box and its options show, read from the URL as sent: the same on the

@@ -44,8 +44,9 @@ POOL_SIZE = 8  # per search server: the web server's default thread count
 SEARCH_WORK_MEM = "64MB"
 
 _DOCUMENT = (
-    "SELECT id, url, site, title, body, published, year, chains, countries, authors, language, "
-    "evidence, fetched_at, http_status, extraction_method, dup FROM documents WHERE id = %s"
+    "SELECT id, url, site, site_name, title, body, published, year, chains, countries, authors, "
+    "language, evidence, fetched_at, http_status, extraction_method, dup FROM documents "
+    "WHERE id = %s"
 )
 
 

@@ -87,8 +87,14 @@ _V3_ENRICHMENT = """
 ALTER TABLE index_state ADD COLUMN enrichment text NOT NULL DEFAULT '';
 """
 
+# The name the site's pages declare (og:site_name...), shown before the host; NULL in the rows
+# written before it, which show the host alone until they are written again.
+_V4_SITE_NAME = """
+ALTER TABLE documents ADD COLUMN site_name text;
+"""
+
 # Migration n (1-based) is MIGRATIONS[n - 1].
-MIGRATIONS: tuple[str, ...] = (_V1_DOCUMENTS, _V2_UNACCENT, _V3_ENRICHMENT)
+MIGRATIONS: tuple[str, ...] = (_V1_DOCUMENTS, _V2_UNACCENT, _V3_ENRICHMENT, _V4_SITE_NAME)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

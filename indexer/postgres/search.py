@@ -335,9 +335,10 @@ def _page_json(snippet: str, order: str) -> str:
         "(SELECT coalesce(json_agg(json_build_object("
         "'id', d.id, 'url', d.url, 'title', d.title, 'published', d.published, "
         "'year', d.year, 'chains', d.chains, 'countries', d.countries, 'site', d.site, "
-        "'evidence', d.evidence, "
+        "'site_name', d.site_name, 'evidence', d.evidence, "
         f"'score', p.score, 'snippet', {snippet}, 'lead', left(d.body, 600), "
-        "'also', (SELECT coalesce(json_agg(json_build_object('site', o.site, 'url', o.url, "
+        "'also', (SELECT coalesce(json_agg(json_build_object('site', o.site, "
+        "'site_name', o.site_name, 'url', o.url, "
         "'id', o.id) ORDER BY o.id), '[]') FROM documents o WHERE o.dup = d.dup AND o.id <> d.id)"
         f") ORDER BY {order}), '[]') FROM page p JOIN documents d ON d.id = p.id)"
     )
@@ -367,7 +368,8 @@ def _result(row: dict[str, Any]) -> dict[str, Any]:
     row["published"] = row["published"] or None
     row["snippet"] = _snippet(marked, lead) if marked and _START in marked else _lead(lead)
     # The keys in INTERFACE.md order, then the extras.
-    keys = ("id", "url", "title", "published", "year", "chains", "countries", "site", "score")
+    keys = ("id", "url", "title", "published", "year", "chains", "countries", "site")
+    keys += ("site_name", "score")
     extras = {"snippet": row["snippet"], "also": row["also"], "evidence": row["evidence"]}
     return {k: row[k] for k in keys} | extras
 

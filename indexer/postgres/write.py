@@ -33,9 +33,9 @@ ANALYZE_AFTER = 1000  # changes in one run from which the run refreshes the plan
 
 
 _COLUMNS = (
-    *("id", "url", "site", "title", "body", "published", "pubday", "year", "chains", "countries"),
-    *("authors", "language", "evidence", "fetched_at", "http_status", "extraction_method"),
-    *("dup", "lsh", "minhash"),
+    *("id", "url", "site", "site_name", "title", "body", "published", "pubday", "year"),
+    *("chains", "countries", "authors", "language", "evidence", "fetched_at", "http_status"),
+    *("extraction_method", "dup", "lsh", "minhash"),
 )
 _UPSERT = (
     f"INSERT INTO documents ({', '.join(_COLUMNS)}) VALUES ({', '.join(['%s'] * len(_COLUMNS))}) "
@@ -177,6 +177,7 @@ def _row(doc: dict[str, Any], key: str, print_: Fingerprint | None) -> tuple[Any
     values = {
         **doc,
         "body": doc["text"],
+        "site_name": doc["site_name"] or None,
         "published": doc["published"] or None,
         "pubday": pubday,
         "year": int(doc["year"]) if doc.get("year") else None,

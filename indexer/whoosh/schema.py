@@ -50,6 +50,9 @@ def make_schema() -> Schema:
         id=ID(stored=True, unique=True),
         url=ID(stored=True),
         site=ID(stored=True, sortable=True),
+        # The name the site's pages declare (og:site_name...), shown before the host. Stored
+        # only, so an index built without it gains it in place (see write.write_items).
+        site_name=STORED(),
         title=_text(field_boost=2.0),
         text=_text(),
         published=ID(stored=True),

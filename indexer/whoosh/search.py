@@ -168,7 +168,7 @@ def _date_docs(searcher: Searcher, start: date | None, end: date | None) -> set[
     return set(searcher.docs_for_query(day_range(start, end)))
 
 
-def _hit(hit: Any, score: float, also: list[dict[str, str]]) -> dict[str, Any]:
+def _hit(hit: Any, score: float, also: list[dict[str, str | None]]) -> dict[str, Any]:
     stored = hit.fields()
     snippet = _snippet(hit, stored.get("text", ""))
     row = _row(stored, score)
@@ -189,6 +189,7 @@ def _row(stored: dict[str, Any], score: float) -> dict[str, Any]:
         "chains": _split(stored.get("chains")),
         "countries": [c.upper() for c in _split(stored.get("countries"))],
         "site": stored.get("site", ""),
+        "site_name": stored.get("site_name") or None,
         "score": score,
         "evidence": stored.get("evidence") or {},
     }
@@ -354,6 +355,7 @@ def get_document(index: LiveIndex, doc_id: str) -> dict[str, Any] | None:
         stored["chains"] = _split(stored.get("chains"))
         stored["countries"] = [c.upper() for c in _split(stored.get("countries"))]
         stored["year"] = int(stored["year"]) if stored.get("year") else None
+        stored["site_name"] = stored.get("site_name") or None
         return stored
 
     return index.run(find)
@@ -387,7 +389,7 @@ class _Groups:
                 kept[key] = docnum
         return (docs - touched) | set(kept.values())
 
-    def also(self, searcher: Searcher, docnum: int) -> list[dict[str, str]]:
+    def also(self, searcher: Searcher, docnum: int) -> list[dict[str, str | None]]:
         """The other copies of a document's story, as {"site", "url", "id"}."""
         key = self.group_of.get(docnum)
         if key is None:
@@ -399,6 +401,7 @@ class _Groups:
                 out.append(
                     {
                         "site": stored.get("site", ""),
+                        "site_name": stored.get("site_name") or None,
                         "url": stored.get("url", ""),
                         "id": stored["id"],
                     }

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from whoosh import index as whoosh_index
+from whoosh.fields import STORED
 from whoosh.index import LockError
 
 from crawler.article import Article
@@ -183,8 +184,12 @@ def write_items(
     here = index_location(index_dir)
     state = _read_state(here)
     version = int(state.get("schema_version", 0))
-    missing = set(make_schema().names()) - set(ix.schema.names())
-    if missing or (version < SCHEMA_VERSION and ix.doc_count_all()):
+    schema = make_schema()
+    missing = set(schema.names()) - set(ix.schema.names())
+    # A stored-only field (site_name) is added to an older index in place: its documents
+    # simply lack it until they are written again. A searched field needs a rebuild.
+    addable = sorted(name for name in missing if type(schema[name]) is STORED)
+    if missing - set(addable) or (version < SCHEMA_VERSION and ix.doc_count_all()):
         ix.close()
         raise IndexAccessError(
             f"the index at {index_dir} was built by an older innosearch (format {version}, "
@@ -199,6 +204,7 @@ def write_items(
             "index into a new directory"
         )
     items, bulk = _bulk(ix, items)
+    bulk = bulk and not addable  # sub-writers take the schema of the last commit
     cleanup = contextlib.ExitStack()
     if bulk:
         cleanup.enter_context(_fewer_collections())
@@ -208,6 +214,8 @@ def write_items(
         cleanup.close()
         ix.close()
         raise IndexAccessError(f"another process is writing the index at {index_dir}") from None
+    for name in addable:
+        writer.add_field(name, schema[name])
     # Into an empty index nothing can be replaced (repeats are handled below): adding skips
     # the search for an older version of each article.
     put = writer.add_document if bulk else writer.update_document

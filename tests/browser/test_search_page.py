@@ -201,3 +201,21 @@ def test_timeline_of_real_articles_labels_axes_and_tells_each_count(
         assert [r.split("\t") for r in rows] == [[p, n] for p, n in counts.items()]
     finally:
         context.close()
+
+
+def test_a_result_names_its_site_before_the_host(site: str, browser: object) -> None:
+    context = browser.new_context(viewport={"width": 1200, "height": 900})  # type: ignore[attr-defined]
+    page = context.new_page()
+    try:
+        page.goto(site + "?q=semiconductor")
+        by_title = {
+            hit.locator("h3").inner_text(): hit.locator(".meta .site").inner_text()
+            for hit in page.locator(".hit").all()
+        }
+        nanjing = next(t for t in by_title if t.startswith("Nanjing chip makers"))
+        assert by_title[nanjing] == "Example News · news.example.com"  # its og:site_name
+        assert "evil.example.com" in by_title.values()  # named by neither: the host alone
+        page.locator(".hit h3 a", has_text="Nanjing chip makers").click()
+        assert page.locator(".doc .meta .site").inner_text() == "Example News · news.example.com"
+    finally:
+        context.close()

@@ -49,6 +49,33 @@ def test_metadata_comes_from_the_page_head() -> None:
     assert article.extraction_method == "density"
 
 
+_BODY = "<p>" + "Chip makers in Nanjing are expanding their wafer fabs this year. " * 6 + "</p>"
+
+
+@pytest.mark.parametrize(
+    ("head", "name"),
+    [
+        # og:site_name wins over the application's name and the JSON-LD publisher.
+        (
+            '<meta name="application-name" content="EN App">'
+            '<meta property="og:site_name" content="  Example\n News ">',
+            "Example News",
+        ),
+        ('<meta name="application-name" content="Example News">', "Example News"),
+        (
+            '<script type="application/ld+json">{"@type": "NewsArticle", "headline": "Chips",'
+            ' "publisher": {"@type": "Organization", "name": "Example Wire"}}</script>',
+            "Example Wire",
+        ),
+        ('<meta property="og:site_name" content="">', None),  # empty is no name
+        ("", None),  # the page names no site: results show its host alone
+    ],
+)
+def test_the_site_name_comes_from_the_page(head: str, name: str | None) -> None:
+    html = f"<html><head><title>Chips</title>{head}</head><body><article>{_BODY}</article></body>"
+    assert extract(html.encode(), url="https://news.example.com/a").site_name == name
+
+
 def test_page_wrapped_in_a_form_keeps_its_story() -> None:
     article = extract(page("aspnet_form.html"), url="https://example.org/story")
 

@@ -14,6 +14,7 @@ import psycopg
 import pytest
 
 from crawler.article import Article
+from indexer.enrich import version as enrichment_version
 from indexer.errors import IndexAccessError
 from indexer.postgres.index import PostgresIndex
 from indexer.postgres.schema import SCHEMA_VERSION, WRITE_LOCK, current_version, migrate
@@ -267,6 +268,25 @@ def test_an_older_schema_is_migrated_when_opened(fresh_url: str) -> None:
         conn.execute("UPDATE schema_version SET version = 99")
     with pytest.raises(IndexAccessError, match="newer"):
         PostgresIndex(fresh_url, migrate_schema=True)
+
+
+def test_rows_written_before_site_names_show_the_host_alone(fresh_url: str) -> None:
+    with psycopg.connect(fresh_url, autocommit=True) as conn:
+        migrate(conn, target=3)  # before the site_name column
+        conn.execute(
+            "INSERT INTO documents (id, url, site, title, body, dup) "
+            "VALUES ('old', 'https://a.example/old', 'a.example', 'Old lidar', 'lidar', 'old')"
+        )
+        conn.execute("UPDATE index_state SET enrichment = %s", (enrichment_version(),))
+    with pytest.raises(IndexAccessError, match="innosearch migrate"):
+        PostgresIndex(fresh_url)  # a search server says which command upgrades it
+    with PostgresIndex(fresh_url, migrate_schema=True) as ix:
+        named = article("new", "New lidar", "lidar", "https://a.example/new")
+        named.site_name = "A Daily"
+        ix.write([put(named)])
+        shown = {r["id"]: r["site_name"] for r in run(ix, "lidar")["results"]}
+        assert shown == {"old": None, "new": "A Daily"}
+        assert ix.get_document("old")["site_name"] is None
 
 
 def test_the_web_app_never_changes_a_schema(fresh_url: str, cli: CLI) -> None:

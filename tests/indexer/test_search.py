@@ -13,7 +13,10 @@ import pytest
 
 from crawler.article import Article
 from indexer import QueryError, SearchRequest
+from indexer.backend import NamedSites, WhooshIndex
+from indexer.postgres.index import PostgresIndex
 from indexer.whoosh import LiveIndex, index_articles, search
+from tests.conftest import syndicated_articles
 
 
 @pytest.fixture
@@ -167,6 +170,58 @@ def test_get_document_and_counts(backend: Any) -> None:
     assert backend.doc_count() == 7
 
 
+def test_a_story_shows_the_name_its_site_declares(backend: Any) -> None:
+    """The name a page declares (og:site_name; here given in the fixture records) is stored and
+    comes back beside the host in results, exports and the article view."""
+    named = {r["id"]: r["site_name"] for r in run(backend, "")["results"]}
+    assert named["chips-nanjing"] == "Example News" and named["ev-batteries"] is None
+    rows = {r["id"]: r for r in backend.export_rows(SearchRequest(q=""))}
+    assert rows["ai-models"]["site"] == "news.example.com"
+    assert rows["ai-models"]["site_name"] == "Example News" and rows["vaccine"]["site_name"] is None
+    assert backend.get_document("cafe-innovation")["site_name"] == "Example News"
+    assert backend.get_document("vaccine")["site_name"] is None
+
+
+@pytest.fixture(params=["whoosh", "postgres"])
+def syndicated(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Any]:
+    """`syndicated_articles` on each backend."""
+    if request.param == "postgres":
+        pg = request.getfixturevalue("pg_server")
+        index: Any = PostgresIndex(pg.url(pg.create_database()), migrate_schema=True)
+    else:
+        index = WhooshIndex(tmp_path)
+    index.write((a, None, None, False) for a in syndicated_articles())
+    yield index
+    index.close()
+
+
+def names(index: Any) -> dict[str, str | None]:
+    """Site -> name shown, over the one story and its copies (whichever copy represents it)."""
+    (story,) = run(index, "quantum")["results"]
+    return {copy["site"]: copy["site_name"] for copy in [story, *story["also"]]}
+
+
+def test_configured_site_names_win_over_the_names_pages_declare(syndicated: Any) -> None:
+    assert names(syndicated) == {
+        "wire.example.com": "Example Wire",
+        "copy.example.net": None,  # "Copy.example.net · copy.example.net" would say nothing
+        "daily.example.org": "The Daily",
+    }
+    configured = {"daily.example.org": "Daily Courier", "copy.example.net": "Copy Desk"}
+    named = NamedSites(syndicated, configured)
+    assert names(named) == {
+        "wire.example.com": "Example Wire",  # not configured: the page's name
+        "copy.example.net": "Copy Desk",  # the configuration names what the page did not
+        "daily.example.org": "Daily Courier",  # the configured name wins
+    }
+    (row,) = named.export_rows(SearchRequest(q="quantum"))
+    shown = {c["site"]: c["site_name"] for c in [row, *row["also"]]}
+    assert shown == names(named)
+    assert named.get_document("late")["site_name"] == "Daily Courier"
+    assert named.get_document("nope") is None
+    assert named.doc_count() == 3  # everything else is the backend's
+
+
 # ---- the Whoosh index ---------------------------------------------------------------------------
 
 
@@ -226,7 +281,12 @@ def test_copies_of_one_story_collapse_into_one_result_with_also(
         assert result["total"] == 2  # stories, not copies
         story = next(r for r in result["results"] if r["id"] == "story")
         assert story["also"] == [
-            {"site": "copy.example.net", "url": "https://copy.example.net/h2", "id": "copy"}
+            {
+                "site": "copy.example.net",
+                "site_name": None,
+                "url": "https://copy.example.net/h2",
+                "id": "copy",
+            }
         ]
         assert sum(result["facets"]["year"].values()) == 2
         assert result["facets"]["year"] == {"2022": 1, "2021": 1}

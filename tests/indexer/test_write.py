@@ -5,16 +5,19 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from whoosh import index as whoosh_index
 
 from crawler.article import Article
 from indexer import SearchRequest
+from indexer.document import to_document
 from indexer.enrich import chain_model
 from indexer.enrich.lexicon import PACKAGE_DATA
 from indexer.whoosh import LiveIndex, index_articles, search
 from indexer.whoosh import write as write_module
+from indexer.whoosh.schema import make_schema
 from indexer.whoosh.write import index_location
 from tests.conftest import fixture_articles
 
@@ -115,6 +118,32 @@ def test_an_index_of_an_older_format_is_not_written_into(tmp_path: Path) -> None
     with pytest.raises(write_module.IndexAccessError, match="index --rebuild"):
         index_articles(tmp_path / "ix", fixture_articles()[:1])
     assert _everything(tmp_path / "ix")["total"] == len(fixture_articles())  # still searchable
+
+
+def test_an_index_from_before_site_names_keeps_answering_and_gains_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An index built before the site_name field: its documents show the host alone, and the
+    next run adds the field in place (stored only: no rebuild) for the articles it writes."""
+
+    def old_schema() -> Any:
+        schema = make_schema()
+        schema.remove("site_name")
+        return schema
+
+    def old_document(*args: Any) -> dict:
+        return {k: v for k, v in to_document(*args).items() if k != "site_name"}
+
+    with monkeypatch.context() as old:
+        old.setattr(write_module, "make_schema", old_schema)
+        old.setattr(write_module, "to_document", old_document)
+        index_articles(tmp_path / "ix", fixture_articles())
+    shown = {r["id"]: r["site_name"] for r in _everything(tmp_path / "ix")["results"]}
+    assert set(shown.values()) == {None} and len(shown) == len(fixture_articles())
+    fresh = Article(url="https://news.example.com/s", title="Solar", text="solar", site_name="N")
+    index_articles(tmp_path / "ix", [fresh])
+    shown = {r["id"]: r["site_name"] for r in _everything(tmp_path / "ix")["results"]}
+    assert shown[fresh.id] == "N" and shown["chips-nanjing"] is None  # until written again
 
 
 def test_an_index_enriched_with_other_facet_data_asks_for_a_rebuild(

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from flask.testing import FlaskClient
 
-from web import create_app
+from web import create_app, get_index
 
 
 def test_search_answers_the_interface_object(client: FlaskClient) -> None:
@@ -32,6 +32,25 @@ def test_search_answers_the_interface_object(client: FlaskClient) -> None:
         "snippet",
     }
     assert hit["id"] == "cafe-innovation" and hit["year"] == 2019
+
+
+def test_results_and_exports_carry_the_site_name(built_index: Path) -> None:
+    """`site_name`: the configured name (SITE_NAMES) over the page's, null when neither."""
+    app = create_app({"INDEX_DIR": str(built_index), "SITE_NAMES": {"evil.example.com": "Evil"}})
+    client = app.test_client()
+    try:
+        hits = client.get("/api/search?q=semiconductor").get_json()["results"]
+        assert {h["site"]: h["site_name"] for h in hits} == {
+            "news.example.com": "Example News",  # its pages' og:site_name
+            "evil.example.com": "Evil",  # configured
+        }
+        hits = client.get("/api/search?q=vaccine").get_json()["results"]
+        assert [(h["site"], h["site_name"]) for h in hits] == [("health.example.net", None)]
+        rows = client.get("/api/export.csv?q=semiconductor").get_data(as_text=True).splitlines()
+        assert rows[0].endswith('"also_urls","site_name"')
+        assert sorted(row.rsplit(",", 1)[1] for row in rows[1:]) == ['"Evil"', '"Example News"']
+    finally:
+        get_index(app).close()
 
 
 def test_each_chain_and_country_of_a_result_comes_with_its_evidence(client: FlaskClient) -> None:

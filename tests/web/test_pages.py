@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import re
 from html.parser import HTMLParser
+from pathlib import Path
 
 from flask import Flask
 from flask.testing import FlaskClient
+
+from indexer.whoosh import index_articles
+from tests.conftest import syndicated_articles
+from web import create_app, get_index
 
 
 class Links(HTMLParser):
@@ -171,3 +176,33 @@ def test_each_bar_tells_its_period_and_count_to_screen_readers(client: FlaskClie
     assert '<svg class="chart"' in html and 'role="group"' in html  # an img hides its links
     assert 'aria-label="Oct 2021: 1 article"' in html
     assert '<text class="axis period"' in html and '<text class="axis count"' in html
+
+
+def test_results_copies_and_article_name_the_site_before_its_host(tmp_path: Path) -> None:
+    """ "Site Name · host": the configured name (SITE_NAMES, from innosearch.toml) over the name
+    the pages declare, the host alone when neither names the site."""
+    index_articles(tmp_path, syndicated_articles())
+    app = create_app(
+        {"INDEX_DIR": str(tmp_path), "TESTING": True, "SITE_NAMES": {"daily.example.org": "DC"}}
+    )
+    client = app.test_client()
+    try:
+        html = page(client, "/?q=quantum")
+        (also,) = re.findall(r'<p class="also">(.*?)</p>', html)
+        shown = re.findall(r'<span class="site">([^<]*)</span>', html)
+        shown += re.findall(r">([^<]+)</a>", also)
+        assert sorted(shown) == [
+            "DC · daily.example.org",  # configured: wins over the page's "The Daily"
+            "Example Wire · wire.example.com",  # the page's og:site_name
+            "copy.example.net",  # the page declares only its host: no name
+        ]
+        article = page(client, "/article/late")
+        assert '<span class="site">DC · daily.example.org</span>' in article
+    finally:
+        get_index(app).close()
+
+
+def test_fixture_results_show_the_declared_name_or_the_host(client: FlaskClient) -> None:
+    html = page(client, "/?q=semiconductor")
+    assert '<span class="site">Example News · news.example.com</span>' in html
+    assert '<span class="site">evil.example.com</span>' in html

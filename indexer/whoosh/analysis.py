@@ -23,7 +23,10 @@ name and module (`indexer.whoosh` maps the path it had before, `indexer.analysis
 
 from __future__ import annotations
 
+import pickle
 import re
+from operator import sub
+from typing import Any
 
 from whoosh.analysis import (
     CharsetFilter,
@@ -39,16 +42,21 @@ from whoosh.formats import Positions
 from whoosh.lang.porter2 import stem as porter2
 from whoosh.lang.stopwords import stoplists
 from whoosh.support.charset import accent_map
+from whoosh.system import pack_uint
 
 STOP_WORDS_EN = frozenset(STOP_WORDS | frozenset(stoplists["en"]))
 # Whoosh's StopFilter also drops one-character tokens.
 MIN_LENGTH = 2
 # Whoosh's tokenizer pattern, its group made non-capturing so that findall() gives whole tokens.
 _TOKEN = re.compile(default_pattern.pattern.replace("(", "(?:"))
-# word -> term, shared by every analyzer in the process; cleared when it grows past this many
-# words (a corpus has tens of thousands of distinct words, junk such as numbers included).
+# token as written -> term (or _DROPPED for a stop word or a single character), shared by every
+# analyzer in the process; cleared when it grows past this many tokens (a corpus has tens of
+# thousands of distinct words, junk such as numbers included).
+_DROPPED: Any = object()  # a marker no term can be
 _TERMS: dict[str, str] = {}
 _MAX_TERMS = 500_000
+# position -> the encoding of a term seen at that position only (see FastPositions.encode)
+_ONE_PLACE: dict[int, bytes] = {}
 
 
 class EnglishAnalyzer(CompositeAnalyzer):
@@ -77,12 +85,18 @@ class EnglishAnalyzer(CompositeAnalyzer):
         found: dict[str, list[int]] = {}
         pos = -1
         for index, token in enumerate(_TOKEN.findall(text)):
-            word = token.lower()
-            if len(word) < MIN_LENGTH or word in stops:
+            term = terms.get(token)
+            if term is None:  # stemmed once per word, whatever its case
+                word = token.lower()
+                term = terms.get(word)
+                if term is None:
+                    if len(word) < MIN_LENGTH or word in stops:
+                        term = terms[word] = _DROPPED
+                    else:
+                        term = terms[word] = porter2(word).translate(accent_map)
+                terms[token] = term
+            if term is _DROPPED:
                 continue
-            term = terms.get(word)
-            if term is None:
-                term = terms[word] = porter2(word).translate(accent_map)
             pos = index if pos < 0 else pos + 1
             places = found.get(term)
             if places is None:
@@ -95,6 +109,18 @@ class EnglishAnalyzer(CompositeAnalyzer):
 class FastPositions(Positions):
     """Whoosh's Positions format, taking its terms from `EnglishAnalyzer.positions` when it
     indexes (the postings are the same; see the module docstring)."""
+
+    def encode(self, poslist: list[int]) -> bytes:
+        """Whoosh's encoding (the count, then the pickled gaps), the same bytes; a term seen
+        once in a field (most of them) takes its bytes from a cache by position."""
+        if len(poslist) == 1:
+            place = poslist[0]
+            known = _ONE_PLACE.get(place)
+            if known is None:
+                known = _ONE_PLACE[place] = pack_uint(1) + pickle.dumps([place], 2)
+            return known
+        gaps = [poslist[0], *map(sub, poslist[1:], poslist)]
+        return pack_uint(len(gaps)) + pickle.dumps(gaps, 2)
 
     def word_values(self, value, analyzer, **kwargs):  # type: ignore[no-untyped-def]
         if kwargs.get("mode") != "index" or not isinstance(analyzer, EnglishAnalyzer):

@@ -34,7 +34,7 @@ from __future__ import annotations
 import pickle
 import zlib
 from array import array
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from itertools import groupby
 from operator import itemgetter
 from typing import Any
@@ -171,40 +171,52 @@ class _FieldWriter(W3FieldWriter):
     def add_postings(self, schema: Any, lengths: Any, items: Iterable[tuple]) -> None:
         # `items` are sorted (fieldname, term bytes, docnum, weight, value) postings, as
         # Whoosh's own add_postings takes them; the blocks written are the same.
-        limit = self._codec._blocklimit
         for (fieldname, btext), postings in groupby(items, _TERM):
             if fieldname != self._fieldname:
                 if self._infield:
                     self.finish_field()
                 self.start_field(fieldname, schema[fieldname])
-                field_lengths = _field_lengths(lengths, fieldname)
+                field_lengths = field_lengths_of(lengths, fieldname)
             _, _, ids, weights, values = zip(*postings, strict=True)
             if ids[0] == -1:  # words for a spelling graph, not postings (none in our schema)
                 kept = [p for p in zip(ids, weights, values, strict=True) if p[0] != -1]
                 if not kept:
                     continue
                 ids, weights, values = zip(*kept, strict=True)
-            self.start_term(btext)
-            writer = self._postwriter
-            for start in range(0, len(ids), limit):
-                if start:
-                    writer._write_block()
-                end = start + limit
-                block_ids = ids[start:end]
-                writer._ids = array("I", block_ids)
-                writer._weights = array("f", weights[start:end])
-                writer._maxweight = max(0, *weights[start:end])  # as added: not rounded
-                writer._values = [v for v in values[start:end] if v]
-                if field_lengths is not None:
-                    known = [n for n in map(field_lengths.__getitem__, block_ids) if n]
-                    if known:
-                        writer._minlength, writer._maxlength = min(known), max(known)
-            self.finish_term()
+            self.add_term(btext, ids, weights, values, field_lengths)
         if self._infield:
             self.finish_field()
 
+    def add_term(
+        self,
+        btext: bytes,
+        ids: Sequence[int],
+        weights: Sequence[float],
+        values: Sequence[bytes | None],
+        field_lengths: list[int] | None,
+    ) -> None:
+        """Writes one term of the open field: its postings' document numbers (ascending),
+        weights and values, and the field's length per document (None: it keeps none)."""
+        limit = self._codec._blocklimit
+        self.start_term(btext)
+        writer = self._postwriter
+        for start in range(0, len(ids), limit):
+            if start:
+                writer._write_block()
+            end = start + limit
+            block_ids = ids[start:end]
+            writer._ids = array("I", block_ids)
+            writer._weights = array("f", weights[start:end])
+            writer._maxweight = max(0, *weights[start:end])  # as added: not rounded
+            writer._values = [v for v in values[start:end] if v]
+            if field_lengths is not None:
+                known = [n for n in map(field_lengths.__getitem__, block_ids) if n]
+                if known:
+                    writer._minlength, writer._maxlength = min(known), max(known)
+        self.finish_term()
 
-def _field_lengths(lengths: Any, fieldname: str) -> list[int] | None:
+
+def field_lengths_of(lengths: Any, fieldname: str) -> list[int] | None:
     """The field's length per document from the per-document reader Whoosh passes (None: the
     field keeps no lengths)."""
     if lengths is None:

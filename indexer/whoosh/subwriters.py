@@ -16,8 +16,10 @@ import queue
 import time
 from typing import Any
 
-from whoosh.multiproc import MpWriter
+from whoosh.multiproc import MpWriter, SubWriterTask
 from whoosh.util import random_name
+
+from indexer.whoosh.segment import SegmentWriter
 
 _STEP = 0.5  # seconds between two looks at the sub-writers while waiting
 _STOP_GRACE = 5.0  # seconds a sub-writer gets to exit after being told to, before it is killed
@@ -28,7 +30,21 @@ class SubWriterDied(RuntimeError):
 
 
 class WatchedMpWriter(MpWriter):
-    """`MpWriter` whose waits notice a dead sub-writer (see the module docstring)."""
+    """`MpWriter` whose waits notice a dead sub-writer (see the module docstring), and whose
+    sub-writers write their segments with `indexer.whoosh.segment.SegmentWriter`."""
+
+    def _new_task(self) -> SubWriterTask:
+        task = _SubWriterTask(
+            self.storage,
+            self.indexname,
+            self.jobqueue,
+            self.resultqueue,
+            self.subargs,
+            self.multisegment,
+        )
+        self.tasks.append(task)
+        task.start()
+        return task
 
     def _enqueue(self) -> None:
         # As MpWriter._enqueue, with a put that checks the sub-writers while the queue is full.
@@ -88,3 +104,24 @@ class WatchedMpWriter(MpWriter):
                     f"a sub-writer process of the bulk build {how} (out of memory?); "
                     "nothing was committed: run the command again"
                 )
+
+
+class _SubWriterTask(SubWriterTask):
+    """Whoosh's sub-writer process with our segment writer; each writes a segment of its own
+    (the bulk build's writer is always `multisegment`)."""
+
+    def run(self) -> None:
+        # As SubWriterTask.run in its multisegment case, with the writer class replaced.
+        ix = self.storage.open_index(self.indexname)
+        writer = self.writer = SegmentWriter(ix, _lk=False, **self.kwargs)
+        while self.running:
+            job = self.jobqueue.get()
+            if job is None:
+                break
+            self._process_file(*job)
+        if not self.running:
+            writer.cancel()
+            return
+        fieldnames = writer.pool.fieldnames
+        segment = writer._finalize_segment()
+        self.resultqueue.put((None, fieldnames, segment), timeout=5)

@@ -277,11 +277,12 @@ def write_items(
 # maps and keeps it whole (about 290 MB per searcher at 50,000 articles, ../shared/WHOOSH.md), and
 # the server keeps one searcher per thread, so its peak memory grew with its threads.
 #
-# Each sub-writer sorts its postings in memory up to `limitmb` (about 240 bytes a posting, 110
-# postings an article); past it, it writes sorted runs to disk and merges them in Python at the
-# end, which cost a third more CPU at 100,000 articles (bench/speed.py: 819/s with 512 MB,
-# 1,132/s with 2,048 MB). So the limit is as large as the machine allows: all sub-writers
-# together a fifth of its memory, each between 256 MB and 2 GB.
+# Each sub-writer holds its postings in memory by term up to `limitmb` (about 90 bytes a
+# posting, 110 postings an article; indexer/whoosh/segment.py); past it, they go to Whoosh's
+# pool, which writes sorted runs to disk and merges them in Python at the end, which cost a
+# third more CPU at 100,000 articles (bench/speed.py: 819/s with 512 MB, 1,132/s with 2,048 MB).
+# So the limit is as large as the machine allows: all sub-writers together a fifth of its
+# memory, each between 256 MB and 2 GB.
 BULK_MIN = 2000
 _PROCS = max(2, os.cpu_count() or 2)
 

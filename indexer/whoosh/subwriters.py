@@ -19,10 +19,13 @@ from typing import Any
 from whoosh.multiproc import MpWriter, SubWriterTask
 from whoosh.util import random_name
 
+from crawler.article import Article
+from indexer.document import to_document
 from indexer.whoosh.segment import SegmentWriter
 
 _STEP = 0.5  # seconds between two looks at the sub-writers while waiting
 _STOP_GRACE = 5.0  # seconds a sub-writer gets to exit after being told to, before it is killed
+_DOCUMENT, _ARTICLE = 0, 1  # what a queued item holds: Whoosh's fields, or an article to enrich
 
 
 class SubWriterDied(RuntimeError):
@@ -45,6 +48,18 @@ class WatchedMpWriter(MpWriter):
         self.tasks.append(task)
         task.start()
         return task
+
+    def add_article(
+        self, article: Article, fetched_at: str | None, status: int | None, dup: str
+    ) -> None:
+        """Queues an article whose document a sub-writer makes (`to_document`, the enrichment
+        included), with its near-duplicate group: the parent keeps only the work that must
+        see every article in order (reading, fingerprints, groups), and the enrichment, a
+        third of the parent's CPU, runs on every core."""
+        self.docbuffer.append((_ARTICLE, (article, fetched_at, status, dup)))
+        if len(self.docbuffer) >= self.batchsize:
+            self._enqueue()
+        self._added_sub = True
 
     def _enqueue(self) -> None:
         # As MpWriter._enqueue, with a put that checks the sub-writers while the queue is full.
@@ -125,3 +140,17 @@ class _SubWriterTask(SubWriterTask):
         fieldnames = writer.pool.fieldnames
         segment = writer._finalize_segment()
         self.resultqueue.put((None, fieldnames, segment), timeout=5)
+
+    def _process_file(self, filename: str, doc_count: int) -> None:
+        # As SubWriterTask._process_file, with articles made into documents here.
+        writer = self.writer
+        storage = writer.temp_storage()
+        with storage.open_file(filename).raw_file() as f:
+            for _ in range(doc_count):
+                code, args = pickle.load(f)
+                if code == _ARTICLE:
+                    article, fetched_at, status, dup = args
+                    writer.add_document(**to_document(article, fetched_at, status), dup=dup)
+                else:
+                    writer.add_document(**args)
+        storage.delete_file(filename)

@@ -207,6 +207,7 @@ def write_items(
     bulk = bulk and not addable  # sub-writers take the schema of the last commit
     cleanup = contextlib.ExitStack()
     if bulk:
+        enrichment.enrich("", "", None)  # loaded once, before the sub-writers fork
         cleanup.enter_context(_fewer_collections())
     try:
         writer = WatchedMpWriter(ix, **_BULK_WRITER) if bulk else ix.writer(**_WRITER)
@@ -216,9 +217,6 @@ def write_items(
         raise IndexAccessError(f"another process is writing the index at {index_dir}") from None
     for name in addable:
         writer.add_field(name, schema[name])
-    # Into an empty index nothing can be replaced (repeats are handled below): adding skips
-    # the search for an older version of each article.
-    put = writer.add_document if bulk else writer.update_document
     summary = IndexSummary()
     prints = PrintStore(here)
     duplicates = DuplicateFinder(prints)
@@ -238,9 +236,11 @@ def write_items(
                 summary.removed += writer.delete_by_term("id", article.id)
                 duplicates.remove(article.id)
                 continue
-            doc = to_document(article, fetched_at, status)
-            doc["dup"] = duplicates.group(article.id, fingerprint(article.text))
-            put(**doc)
+            dup = duplicates.group(article.id, fingerprint(article.text))
+            if bulk:  # into an empty index: nothing to replace (repeats are handled below)
+                writer.add_article(article, fetched_at, status, dup)
+            else:
+                writer.update_document(**to_document(article, fetched_at, status), dup=dup)
             summary.added += 1
             if progress and summary.added % 500 == 0:
                 progress(summary.added)

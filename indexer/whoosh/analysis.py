@@ -81,29 +81,37 @@ class EnglishAnalyzer(CompositeAnalyzer):
         terms = _TERMS
         if len(terms) > _MAX_TERMS:
             terms.clear()
-        stops = STOP_WORDS_EN
-        found: dict[str, list[int]] = {}
-        pos = -1
-        for index, token in enumerate(_TOKEN.findall(text)):
-            term = terms.get(token)
-            if term is None:  # stemmed once per word, whatever its case
-                word = token.lower()
-                term = terms.get(word)
+        tokens = _TOKEN.findall(text)
+        mapped = list(map(terms.get, tokens))  # one look-up each, in C
+        if None in mapped:  # words not seen before in this process: stemmed once each
+            for index, term in enumerate(mapped):
                 if term is None:
-                    if len(word) < MIN_LENGTH or word in stops:
-                        term = terms[word] = _DROPPED
-                    else:
-                        term = terms[word] = porter2(word).translate(accent_map)
-                terms[token] = term
-            if term is _DROPPED:
-                continue
-            pos = index if pos < 0 else pos + 1
-            places = found.get(term)
-            if places is None:
-                found[term] = [pos]
-            else:
-                places.append(pos)
+                    mapped[index] = _term(tokens[index])
+        kept = [term for term in mapped if term is not _DROPPED]
+        found: dict[str, list[int]] = {}
+        if kept:
+            first = mapped.index(kept[0])  # the first kept word keeps its place
+            for pos, term in enumerate(kept, first):
+                places = found.get(term)
+                if places is None:
+                    found[term] = [pos]
+                else:
+                    places.append(pos)
         return found
+
+
+def _term(token: str) -> str:
+    """The term of a token (or _DROPPED), kept for the token as written and in lower case."""
+    terms = _TERMS
+    word = token.lower()
+    term = terms.get(word)
+    if term is None:
+        if len(word) < MIN_LENGTH or word in STOP_WORDS_EN:
+            term = terms[word] = _DROPPED
+        else:
+            term = terms[word] = porter2(word).translate(accent_map)
+    terms[token] = term
+    return term
 
 
 class FastPositions(Positions):

@@ -22,7 +22,7 @@ from indexer.postgres.schema import SCHEMA_VERSION
 from indexer.request import SearchRequest
 from indexer.target import is_postgres_url
 from indexer.whoosh.live import LiveIndex
-from indexer.whoosh.search import export_rows, get_document, search, timeline
+from indexer.whoosh.search import breakdown, export_rows, get_document, search, timeline
 from indexer.whoosh.write import (
     index_from_store,
     index_location,
@@ -36,6 +36,9 @@ class Backend(Protocol):
 
     def search(self, request: SearchRequest) -> dict[str, Any]: ...
     def timeline(self, request: SearchRequest) -> dict[str, Any]: ...
+    def breakdown(
+        self, request: SearchRequest, facet: str
+    ) -> dict[tuple[int, tuple[str, ...]], int]: ...
     def export_rows(
         self, request: SearchRequest, limit: int | None = None
     ) -> Iterator[dict[str, Any]]: ...
@@ -62,6 +65,11 @@ class WhooshIndex:
 
     def timeline(self, request: SearchRequest) -> dict[str, Any]:
         return timeline(self.live, request)
+
+    def breakdown(
+        self, request: SearchRequest, facet: str
+    ) -> dict[tuple[int, tuple[str, ...]], int]:
+        return breakdown(self.live, request, facet)
 
     def export_rows(
         self, request: SearchRequest, limit: int | None = None

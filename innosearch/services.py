@@ -101,6 +101,8 @@ def app_settings(config: Config) -> dict[str, Any]:
     return {
         "DATA_DIR": str(config.data_dir),  # /stats reads the crawl store (read-only)
         "STATS_TOKEN": config.stats_token,
+        # The configured sites, so coverage (web/analysis.py) names those that never ran too.
+        "SITES": [(site.name, site.site_hosts()) for site in config.sites],
         "INDEX_READ_URLS": list(config.index_read_urls),
         "SITE_NAMES": config.site_names(),  # shown before the host, over the pages' own
         "RATE_LIMIT_PER_SECOND": config.rate_limit_per_second,

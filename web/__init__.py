@@ -30,7 +30,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     # One index per app, Whoosh directory or PostgreSQL URL, opened lazily (see get_index).
     app.extensions["innosearch.index"] = None
 
-    from web import api, errors, limits, pages, ratelimit, stats
+    from web import analysis, api, errors, limits, pages, ratelimit, stats
 
     limits.init_app(app)
     ratelimit.init_app(app)
@@ -38,6 +38,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(stats.bp)
+    app.register_blueprint(analysis.bp)
     errors.init_app(app)
     return app
 

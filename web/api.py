@@ -16,6 +16,7 @@ from flask.typing import ResponseReturnValue
 from indexer import export
 from indexer.enrich import taxonomy
 from web import get_index
+from web.charts import charted_coverage
 from web.openapi import openapi
 from web.params import country_names, search_request
 
@@ -30,8 +31,11 @@ def api_search() -> ResponseReturnValue:
 
 @bp.get("/api/timeline")
 def api_timeline() -> ResponseReturnValue:
-    """Matching stories per month or year: the page's attention chart as data."""
-    return jsonify(get_index(current_app).timeline(search_request(request.args)))
+    """Matching stories per month or year: the page's attention chart as data, with where the
+    crawl was thin in those periods (`coverage`)."""
+    data = get_index(current_app).timeline(search_request(request.args))
+    data["coverage"] = charted_coverage([c["period"] for c in data["counts"]])
+    return jsonify(data)
 
 
 @bp.get("/api/timeline.csv")

@@ -18,6 +18,7 @@ from indexer.querylang import (
     SEARCH_SECONDS,
 )
 from indexer.request import INTERVALS, MAX_PAGE, MAX_PER_PAGE, SORTS
+from indexer.trends import BY, DEFAULT_TOP, MAX_QUERIES, MAX_TOP, SCALES
 from web.params import FLAGS, MAX_VALUE_CHARS, MAX_VALUES, YEAR, country_names
 
 
@@ -203,6 +204,7 @@ def openapi() -> dict[str, Any]:
             }
         },
     }
+    paths |= _analysis_paths(selection, bad)
     return {
         "openapi": "3.0.3",
         "info": {
@@ -212,7 +214,7 @@ def openapi() -> dict[str, Any]:
             "ORed, different facets ANDed; each facet's counts ignore its own selection.",
         },
         "paths": paths,
-        "components": {"schemas": _schemas()},
+        "components": {"schemas": _schemas() | _analysis_schemas()},
     }
 
 
@@ -332,6 +334,7 @@ def _schemas() -> dict[str, Any]:
                     },
                 },
                 "undated": {"type": "integer"},
+                "coverage": {"$ref": "#/components/schemas/Coverage"},
             },
         },
         "Error": {
@@ -340,6 +343,188 @@ def _schemas() -> dict[str, Any]:
             "properties": {
                 "error": {"type": "string"},
                 "fix": {"type": "string", "description": "a corrected query to try"},
+            },
+        },
+    }
+
+
+# ---- the analysis views (web/analysis.py) ---------------------------------------------------
+
+
+def _analysis_paths(selection: list[dict[str, Any]], bad: dict[str, Any]) -> dict[str, Any]:
+    """/api/trends and /api/compare, as JSON and CSV: the search's parameters (a search page's
+    query string works as it is), and each view's own."""
+    search_too = [p for p in selection if p["name"] not in ("q",)]  # compare takes q its own way
+    rest = [
+        _param("page", "read and ignored (a search page's URL works)", {"type": "integer",
+               "minimum": 1, "maximum": MAX_PAGE}),
+        _param("per_page", "read and ignored", {"type": "integer", "minimum": 1,
+               "maximum": MAX_PER_PAGE}),
+        _param("timeline", "read and ignored", _flag_schema()),
+        _interval_param(),
+        _param("scale", "what the page's chart draws: share of all stories, or counts",
+               {"type": "string", "enum": list(SCALES)}),
+    ]  # fmt: skip
+    trend_params = [
+        *selection,
+        *rest,
+        _param("by", "break the trend down by chain or by country", {"type": "string",
+               "enum": list(BY), "default": BY[0]}),
+        _param("top", f"series shown one by one (the rest summed as other); at most {MAX_TOP}",
+               {"type": "integer", "minimum": 1, "maximum": MAX_TOP, "default": DEFAULT_TOP}),
+    ]  # fmt: skip
+    queries = _param(
+        "q",
+        f"a query (as in /api/search); repeat for up to {MAX_QUERIES} queries on one timeline",
+        {
+            "type": "array",
+            "minItems": 1,
+            "maxItems": MAX_QUERIES,
+            "items": {"type": "string", "maxLength": MAX_QUERY_CHARS, "pattern": "\\S"},
+        },
+        style="form",
+        explode=True,
+        required=True,
+    )
+    compare_params = [queries, *search_too, *rest]
+    trends_csv = (
+        "tidy CSV, one row per period and series: period, series (matching, a chain id or "
+        "country code, other, none), name, count, all_stories (the denominator), share; "
+        "undated stories last"
+    )
+    compare_csv = "CSV, one row per period and query: period, query, count, all_stories, share"
+    return {
+        "/api/trends": {
+            "get": {
+                "summary": "matching stories per period by chain or country: counts, all "
+                "stories of the period (the denominator), shares, and the crawl's gaps",
+                "parameters": trend_params,
+                "responses": {"200": _json("Trends", "the trend"), **bad},
+            }
+        },
+        "/api/trends.csv": {
+            "get": {
+                "summary": "the trend as CSV",
+                "parameters": trend_params,
+                "responses": {"200": _text("text/csv", trends_csv), **bad},
+            }
+        },
+        "/api/compare": {
+            "get": {
+                "summary": f"up to {MAX_QUERIES} queries on one timeline, with the same "
+                "filters: counts, the denominator and shares per period",
+                "parameters": compare_params,
+                "responses": {"200": _json("Comparison", "the queries' series"), **bad},
+            }
+        },
+        "/api/compare.csv": {
+            "get": {
+                "summary": "the comparison as CSV",
+                "parameters": compare_params,
+                "responses": {"200": _text("text/csv", compare_csv), **bad},
+            }
+        },
+    }
+
+
+def _analysis_schemas() -> dict[str, Any]:
+    share = {"type": "number", "nullable": True, "description": "count / all_stories"}
+    counts = {
+        "type": "array",
+        "items": {
+            "type": "object",
+            "properties": {
+                "period": {"type": "string"},
+                "count": {"type": "integer"},
+                "share": share,
+            },
+        },
+    }
+    series = {
+        "total": {"type": "integer"},
+        "undated": {"type": "integer"},
+        "counts": counts,
+    }
+    period = {
+        "type": "object",
+        "properties": {
+            "period": {"type": "string", "example": "2021-10"},
+            "all_stories": {"type": "integer", "description": "every indexed story of the period"},
+            "matching": {"type": "integer"},
+            "share": share,
+        },
+    }
+    coverage_ref = {"$ref": "#/components/schemas/Coverage"}
+    return {
+        "Trends": {
+            "type": "object",
+            "required": ["query", "by", "interval", "total", "periods", "series", "coverage"],
+            "properties": {
+                "query": {"type": "string"},
+                "by": {"type": "string", "enum": list(BY)},
+                "interval": {"type": "string", "enum": ["month", "year"]},
+                "total": {"type": "integer", "description": "matching stories"},
+                "periods": {"type": "array", "items": period},
+                "undated": {"type": "object", "additionalProperties": {"type": "integer"}},
+                "series": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "properties": {
+                            "value": {
+                                "type": "string",
+                                "description": "a chain id or country code; other; none",
+                            },
+                            "name": {"type": "string"},
+                            "values": {"type": "array", "items": {"type": "string"}},
+                            **series,
+                        },
+                    },
+                },
+                "coverage": coverage_ref,
+            },
+        },
+        "Comparison": {
+            "type": "object",
+            "required": ["queries", "interval", "periods", "series", "coverage"],
+            "properties": {
+                "queries": {"type": "array", "items": {"type": "string"}},
+                "interval": {"type": "string", "enum": ["month", "year"]},
+                "periods": {"type": "array", "items": period},
+                "series": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "properties": {"query": {"type": "string"}, **series},
+                    },
+                },
+                "coverage": coverage_ref,
+            },
+        },
+        "Coverage": {
+            "type": "object",
+            "description": "where the crawl was thin in the charted periods, from the crawl "
+            "store's runs; without a crawl store, crawl_store is false and note says so",
+            "required": ["crawl_store", "gaps"],
+            "properties": {
+                "crawl_store": {"type": "boolean"},
+                "note": {"type": "string", "nullable": True},
+                "sites": {"type": "array", "items": {"type": "object"}},
+                "gaps": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "properties": {
+                            "site": {"type": "string"},
+                            "start": {"type": "string", "format": "date-time"},
+                            "end": {"type": "string", "format": "date-time"},
+                            "ongoing": {"type": "boolean"},
+                            "kind": {"type": "string", "enum": ["failed", "not crawled"]},
+                            "failed_runs": {"type": "integer"},
+                            "error": {"type": "string", "nullable": True},
+                        },
+                    },
+                },
             },
         },
     }

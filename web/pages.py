@@ -12,6 +12,7 @@ from flask.typing import ResponseReturnValue
 from indexer.enrich import countries, taxonomy
 from indexer.facets import FACETS
 from web import get_index
+from web.charts import charted_coverage, coverage_bands
 from web.params import search_request
 
 bp = Blueprint("pages", __name__)
@@ -88,7 +89,8 @@ def search_page() -> ResponseReturnValue:
                 "timeline JSON": url_for("api.api_timeline") + selection,
                 "timeline CSV": url_for("api.api_timeline_csv") + selection,
             },
-            chart=timeline_chart(result["timeline"]),
+            chart=timeline_chart(result["timeline"], with_coverage=True),
+            analysis_urls=_analysis_urls(),
             suggestion_url=_suggestion_url(result.get("did_you_mean")),
         )
     )
@@ -132,13 +134,14 @@ MAX_TICKS = 8  # period labels under the bars: more would run into each other
 MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 
 
-def timeline_chart(timeline: dict[str, Any]) -> dict[str, Any]:
+def timeline_chart(timeline: dict[str, Any], with_coverage: bool = False) -> dict[str, Any]:
     """Bars of the attention chart, laid out here so the page draws it as SVG without script.
 
     Each bar links to the same search narrowed to its month or year, and carries its period
     and count as a tooltip and for screen readers. The axes say what is counted: the count
     at the top and the middle of the scale, and at most MAX_TICKS period labels, on year
     boundaries when a range of months is long (as Media Cloud's attention chart does).
+    `with_coverage` shades where the crawl was thin (`web.charts.coverage_bands`).
     """
     counts = timeline["counts"]
     peak = max((c["count"] for c in counts), default=0)
@@ -170,7 +173,13 @@ def timeline_chart(timeline: dict[str, Any]) -> dict[str, Any]:
         "ticks": _ticks(bars, width),
         "interval": timeline["interval"],
         "undated": timeline["undated"],
+        "bands": _bands([c["period"] for c in counts], width) if with_coverage else [],
     }
+
+
+def _bands(periods: list[str], width: float) -> list[dict[str, Any]]:
+    gaps = charted_coverage(periods)["gaps"]
+    return coverage_bands(gaps, periods, CHART_LEFT, width)
 
 
 def _period_label(period: str) -> str:
@@ -211,6 +220,17 @@ def _period_range(period: str) -> tuple[str, str]:
 def _narrow_url(start: str, end: str) -> str:
     items = [(k, v) for k, v in request.args.items(multi=True) if k not in ("page", "from", "to")]
     return url_for("pages.search_page") + _query_string([*items, ("from", start), ("to", end)])
+
+
+def _analysis_urls() -> dict[str, str]:
+    """This search in the analysis views (web/analysis.py): by chain, by country, compared."""
+    items = [(k, v) for k, v in request.args.items(multi=True) if k not in ("page", "per_page")]
+    trends = url_for("analysis.trends_page")
+    return {
+        "chain": trends + _query_string([*items, ("by", "chain")]),
+        "country": trends + _query_string([*items, ("by", "country")]),
+        "compare": url_for("analysis.compare_page") + _query_string(items),
+    }
 
 
 def _suggestion_url(suggestion: str | None) -> str | None:

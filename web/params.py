@@ -34,21 +34,23 @@ PARAMETERS = (
 )  # fmt: skip
 
 
-def search_request(args: MultiDict[str, str]) -> SearchRequest:
+def search_request(args: MultiDict[str, str], extra: tuple[str, ...] = ()) -> SearchRequest:
     """Builds a SearchRequest from `q`, `year`, `chain`, `country`, `from`, `to`, `sort`,
     `page`, `per_page`, `any`, `timeline` and `interval`; raises QueryError with a helpful
-    message on bad values.
+    message on bad values. `extra` names the parameters a view reads beside the search's
+    (the analysis views' `by`, `top`, `scale`).
 
     Values are read strictly (exactly what `/api/openapi.json` promises): a value the server
     would quietly read as something else is refused, so a script's typo shows at once.
     """
+    known = PARAMETERS + extra
     for name in args:
-        if name not in PARAMETERS:
-            near = difflib.get_close_matches(name, PARAMETERS, n=1)
+        if name not in known:
+            near = difflib.get_close_matches(name, known, n=1)
             raise QueryError(
                 f"unknown parameter {name[:40]!r}"
                 + (f" (did you mean {near[0]!r}?)" if near else "")
-                + f"; parameters: {', '.join(PARAMETERS)}"
+                + f"; parameters: {', '.join(known)}"
             )
     filters: dict[str, list[str]] = {}
     for name in FACETS:
@@ -120,6 +122,22 @@ def _flag(args: MultiDict[str, str], name: str) -> bool:
     if raw not in FLAGS:
         raise QueryError(f"{name} must be 1 or 0, not {raw[:20]!r}")
     return FLAGS[raw]
+
+
+def choice(args: MultiDict[str, str], name: str, choices: tuple[str, ...]) -> str:
+    """One of `choices` (the first by default); anything else is refused, naming them."""
+    raw = args.get(name, choices[0])
+    if raw not in choices:
+        raise QueryError(f"{name} must be one of {', '.join(choices)}, not {raw[:20]!r}")
+    return raw
+
+
+def bounded_int(args: MultiDict[str, str], name: str, default: int, most: int) -> int:
+    """A whole number from 1 to `most` (`default` when absent)."""
+    value = _int(args, name, default)
+    if not 1 <= value <= most:
+        raise QueryError(f"{name} must be between 1 and {most}")
+    return value
 
 
 def _int(args: MultiDict[str, str], name: str, default: int) -> int:

@@ -17,10 +17,10 @@ from __future__ import annotations
 
 import itertools
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
-from typing import Any
+from typing import Any, TypeVar
 
 import psycopg
 from psycopg import errors
@@ -29,10 +29,12 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 from indexer.document import IndexSummary, Progress
 from indexer.errors import IndexAccessError
 from indexer.postgres.schema import SCHEMA_VERSION, current_version, migrate
-from indexer.postgres.search import BrowseCache, run_search
+from indexer.postgres.search import BrowseCache, run_breakdown, run_search
 from indexer.postgres.write import Item, write_run
 from indexer.querylang import SEARCH_SECONDS, QueryError, over_budget
 from indexer.request import MAX_PAGE, MAX_PER_PAGE, SearchRequest
+
+T = TypeVar("T")
 
 # A search running longer is cancelled and reported as too broad (the same budget as Whoosh's).
 SEARCH_TIMEOUT_MS = int(SEARCH_SECONDS * 1000)
@@ -146,9 +148,20 @@ class PostgresIndex:
 
     def search(self, request: SearchRequest) -> dict[str, Any]:
         """The INTERFACE.md search object; QueryError for a query or parameter to fix."""
+        return self._read(lambda conn: run_search(conn, request, self._browse))
+
+    def breakdown(
+        self, request: SearchRequest, facet: str
+    ) -> dict[tuple[int, tuple[str, ...]], int]:
+        """Matching stories by (month YYYYMM or 0, the facet's values they carry)."""
+        return self._read(lambda conn: run_breakdown(conn, request, facet))
+
+    def _read(self, statement: Callable[[psycopg.Connection], T]) -> T:
+        """Runs a search statement on a read connection; a query that runs out of time or that
+        PostgreSQL cannot read is the user's to fix (QueryError), not a server error."""
         with self._reader() as conn:
             try:
-                return run_search(conn, request, self._browse)
+                return statement(conn)
             except errors.QueryCanceled:
                 raise over_budget() from None
             except errors.SyntaxError as e:  # a tsquery we built wrong: say so, not a 500

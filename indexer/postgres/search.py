@@ -226,48 +226,56 @@ def _browse_counts(conn: psycopg.Connection) -> Counts:
     return Counts(int(rows[0][0]), {key: Tally(**part) for key, part in parts.items()})
 
 
-def _search(conn: psycopg.Connection, req: SearchRequest, node: Node | None) -> dict[str, Any]:
-    """The search as one statement over every matching row."""
-    where, params, rank = "TRUE", [], None
-    if node is not None:
-        translated = translate(node, normalise(conn, node), req.q)
-        where, params, rank = translated.where, list(translated.params), translated.rank
+class _Matching:
+    """The statement's first part: the matching rows once (`m`, with one boolean per selected
+    facet), then each needed selection collapsed to one row per duplicate group, preferring the
+    group's representative as Whoosh does. `sql` and `args` grow as selections are asked for."""
 
-    sql: list[str] = []
-    args: list[Any] = []
-    flags: dict[str, str] = {}
-    columns: list[str] = []
-    for name in FACETS:
-        selected = [v.strip() for v in req.filters.get(name) or [] if v.strip()]
-        if req.filters.get(name):
-            flags[name] = f"f_{name}"
-            columns.append(f"({_FLAG[name]}) AS f_{name}")
-            args.append(_values(name, selected))
-    days, day_args = day_range(req.date_from, req.date_to)
-    conditions = [where, *days]
-    args += params + day_args
-    sql.append(
-        "WITH m AS MATERIALIZED (SELECT "
-        + ", ".join(["d.id", "d.dup", "d.year", "d.chains", "d.countries", "d.pubday", *columns])
-        + " FROM documents d WHERE "
-        + " AND ".join(conditions)
-        + ")"
-    )
+    def __init__(self, conn: psycopg.Connection, req: SearchRequest, node: Node | None) -> None:
+        where, params, self.rank = "TRUE", [], None
+        if node is not None:
+            translated = translate(node, normalise(conn, node), req.q)
+            where, params, self.rank = translated.where, list(translated.params), translated.rank
+        self.args: list[Any] = []
+        self.flags: dict[str, str] = {}
+        columns: list[str] = []
+        for name in FACETS:
+            selected = [v.strip() for v in req.filters.get(name) or [] if v.strip()]
+            if req.filters.get(name):
+                self.flags[name] = f"f_{name}"
+                columns.append(f"({_FLAG[name]}) AS f_{name}")
+                self.args.append(_values(name, selected))
+        days, day_args = day_range(req.date_from, req.date_to)
+        conditions = [where, *days]
+        self.args += params + day_args
+        self.sql = [
+            "WITH m AS MATERIALIZED (SELECT "
+            + ", ".join(
+                ["d.id", "d.dup", "d.year", "d.chains", "d.countries", "d.pubday", *columns]
+            )
+            + " FROM documents d WHERE "
+            + " AND ".join(conditions)
+            + ")"
+        ]
+        self.collapsed: dict[str, str] = {}
 
-    # One collapsed selection per distinct condition: the results, and each facet's counts
-    # (which ignore that facet's own selection).
-    collapsed: dict[str, str] = {}
-
-    def selection(without: str | None) -> str:
-        cond = " AND ".join(f for n, f in flags.items() if n != without) or "TRUE"
-        if cond not in collapsed:
-            name = collapsed[cond] = f"c{len(collapsed)}"
-            sql.append(
+    def selection(self, without: str | None = None) -> str:
+        """The CTE of the stories selected by every facet but `without` (None: all of them),
+        one row per duplicate group."""
+        cond = " AND ".join(f for n, f in self.flags.items() if n != without) or "TRUE"
+        if cond not in self.collapsed:
+            name = self.collapsed[cond] = f"c{len(self.collapsed)}"
+            self.sql.append(
                 f", {name} AS MATERIALIZED (SELECT DISTINCT ON (dup) * FROM m WHERE {cond} "
                 "ORDER BY dup, (id = dup) DESC, id)"
             )
-        return collapsed[cond]
+        return self.collapsed[cond]
 
+
+def _search(conn: psycopg.Connection, req: SearchRequest, node: Node | None) -> dict[str, Any]:
+    """The search as one statement over every matching row."""
+    matching = _Matching(conn, req, node)
+    sql, args, rank, selection = matching.sql, matching.args, matching.rank, matching.selection
     final = selection(None)
     facet_sources = {name: selection(name) for name in FACETS}
 
@@ -327,6 +335,30 @@ def _search(conn: psycopg.Connection, req: SearchRequest, node: Node | None) -> 
     if req.timeline:
         result["timeline"] = timeline_of(dict(row[5]), int(row[6]), req.interval)
     return result
+
+
+_FACET_COLUMN = {"year": "ARRAY[year::text]", "chain": "chains", "country": "countries"}
+
+
+def run_breakdown(
+    conn: psycopg.Connection, req: SearchRequest, facet: str
+) -> dict[tuple[int, tuple[str, ...]], int]:
+    """Matching stories by (month as YYYYMM, 0 when undated; the facet's values the story
+    carries, sorted): what trends, shares and "other" are computed from (`indexer.trends`)."""
+    req.validate()
+    matching = _Matching(conn, req, parse(req.q, req.any_word))
+    final = matching.selection(None)
+    column = _FACET_COLUMN[facet]
+    matching.sql.append(
+        " SELECT coalesce((extract(year FROM pubday) * 100 + extract(month FROM pubday))::int, 0),"
+        f" coalesce({column}, '{{}}'), count(*) FROM {final} GROUP BY 1, 2"
+    )
+    rows = conn.execute(" ".join(matching.sql).encode(), matching.args).fetchall()
+    out: dict[tuple[int, tuple[str, ...]], int] = {}
+    for month, values, n in rows:
+        key = (int(month), tuple(sorted(v for v in values if v)))
+        out[key] = out.get(key, 0) + int(n)
+    return out
 
 
 def _page_json(snippet: str, order: str) -> str:

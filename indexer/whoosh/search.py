@@ -496,6 +496,31 @@ def timeline(index: LiveIndex, request: SearchRequest) -> dict[str, Any]:
     return index.run(run)
 
 
+def breakdown(
+    index: LiveIndex, request: SearchRequest, facet: str
+) -> dict[tuple[int, tuple[str, ...]], int]:
+    """Matching stories by (month as YYYYMM, 0 when undated; the facet's values the story
+    carries, sorted): what trends, shares and "other" are computed from (`indexer.trends`)."""
+    request.validate()
+
+    def run(searcher: Searcher) -> dict[tuple[int, tuple[str, ...]], int]:
+        final = _select(searcher, request).final
+        days = _pubdays(searcher)
+        carried = _per_state.get(searcher, f"carried:{facet}", partial(_carried, facet=facet))
+        return dict(Counter((days[d] // 100, carried.get(d, ())) for d in final))
+
+    return index.run(run)
+
+
+def _carried(searcher: Searcher, facet: str) -> dict[int, tuple[str, ...]]:
+    """Document number -> the facet's values it carries, sorted (the postings inverted)."""
+    values: dict[int, list[str]] = {}
+    for value, docs in sorted(_read_values(searcher, FACETS[facet]).items()):
+        for doc in docs:
+            values.setdefault(doc, []).append(value)
+    return {doc: tuple(vs) for doc, vs in values.items()}
+
+
 EXPORT_BATCH = 500
 
 

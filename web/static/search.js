@@ -25,3 +25,16 @@ document.addEventListener("DOMContentLoaded", () => {
     }
   });
 });
+// The comparison form: a query box left empty is not a query (the API refuses an empty q).
+document.addEventListener("DOMContentLoaded", () => {
+  document.querySelectorAll("form.analysis-form").forEach((form) => {
+    form.addEventListener("submit", () => {
+      form.querySelectorAll("input[name=q]").forEach((field) => {
+        field.disabled = field.value.trim() === "" && form.querySelectorAll("input[name=q]").length > 1;
+      });
+    });
+    window.addEventListener("pageshow", () => {
+      form.querySelectorAll("input[disabled]").forEach((field) => { field.disabled = false; });
+    });
+  });
+});

@@ -249,6 +249,10 @@ def _panels(data: dict[str, Any], scale: str) -> list[dict[str, Any]]:
     return panels
 
 
+def _stories(n: int) -> str:
+    return f"{n:,} stor{'y' if n == 1 else 'ies'}"
+
+
 def _whole(value: float) -> str:
     return f"{value:,.0f}" if value >= 1 or value == 0 else f"{value:.1f}"
 
@@ -270,7 +274,7 @@ def _panel(
         v = _value(c, scale)
         height = round(PANEL_HEIGHT * v / peak, 1) if peak else 0
         label = _period_label(c["period"])
-        text = f"{label}: {c['count']:,} stor{'y' if c['count'] == 1 else 'ies'}"
+        text = f"{label}: {_stories(c['count'])}"
         if c["share"] is not None:
             text += f", {percent(c['share'])} of all stories"
         bars.append(
@@ -319,7 +323,7 @@ def _lines(data: dict[str, Any], scale: str) -> dict[str, Any]:
         for i, c in enumerate(s["counts"]):
             v = _value(c, scale)
             y = round(LINES_HEIGHT * (1 - v / peak), 1) if peak else LINES_HEIGHT
-            text = f"{s['query']}, {_period_label(c['period'])}: {c['count']:,} stories"
+            text = f"{s['query']}, {_period_label(c['period'])}: {_stories(c['count'])}"
             if c["share"] is not None:
                 text += f", {percent(c['share'])} of all stories"
             points.append({"x": round(LEFT + (i + 0.5) * step, 2), "y": y, "text": text})

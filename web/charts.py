@@ -125,4 +125,5 @@ def percent(share: float | None) -> str:
     value = share * 100
     if value == 0:
         return "0%"
-    return f"{value:.2g}%" if value < 1 else f"{value:.1f}%"
+    text = f"{value:.2g}" if value < 1 else f"{value:.1f}".removesuffix(".0")
+    return text + "%"

@@ -326,7 +326,12 @@ def _lines(data: dict[str, Any], scale: str) -> dict[str, Any]:
             text = f"{s['query']}, {_period_label(c['period'])}: {_stories(c['count'])}"
             if c["share"] is not None:
                 text += f", {percent(c['share'])} of all stories"
-            points.append({"x": round(LEFT + (i + 0.5) * step, 2), "y": y, "text": text})
+            value = _stories(c["count"])
+            if c["share"] is not None:
+                value += f" ({percent(c['share'])})"
+            points.append(
+                {"x": round(LEFT + (i + 0.5) * step, 2), "y": y, "text": text, "value": value}
+            )
         lines.append(
             {
                 "query": s["query"],
@@ -344,8 +349,21 @@ def _lines(data: dict[str, Any], scale: str) -> dict[str, Any]:
         ],
         step,
     )
+    # One hover target per period over every line: points of equal value overlap, so each
+    # column's tooltip gives all the queries' values of its period at once.
+    columns = []
+    for i, period in enumerate(periods):
+        parts = [f"{line['query']} {line['points'][i]['value']}" for line in lines]
+        columns.append(
+            {
+                "x": round(LEFT + i * step, 2),
+                "width": round(step, 2),
+                "text": f"{_period_label(period)}: " + "; ".join(parts),
+            }
+        )
     return {
         "lines": lines,
+        "columns": columns,
         "levels": levels(peak, LINES_HEIGHT, percent if scale == "share" else _whole),
         "ticks": ticks,
         "bands": coverage_bands(data["coverage"]["gaps"], periods, LEFT, step),

@@ -155,48 +155,48 @@ def _blank(rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
 def trends_page() -> ResponseReturnValue:
     data = trends_data(request.args)
     scale = request.args.get("scale", SCALES[0])
-    here = _query_string(request.args.items(multi=True))
-    api_url = url_for("analysis.api_trends") + here
-    response = current_app.make_response(
-        render_template(
-            "trends.html",
-            req=search_request(request.args, TREND_PARAMETERS),
-            data=data,
-            scale=scale,
-            top=request.args.get("top", str(DEFAULT_TOP)),
-            panels=_panels(data, scale),
-            gaps=[describe_gap(g) for g in data["coverage"]["gaps"]],
-            hidden=_hidden(("q", "by", "top", "scale")),
-            api_url=api_url,
-            csv_url=url_for("analysis.api_trends_csv") + here,
-            max_top=MAX_TOP,
-        )
+    return _page(
+        "trends.html",
+        "analysis.api_trends",
+        data,
+        req=search_request(request.args, TREND_PARAMETERS),
+        top=request.args.get("top", str(DEFAULT_TOP)),
+        panels=_panels(data, scale),
+        hidden=_hidden(("q", "by", "top", "scale")),
+        max_top=MAX_TOP,
     )
-    response.headers["Link"] = f'<{api_url}>; rel="alternate"; type="application/json"'
-    return response
 
 
 @bp.get("/compare")
 def compare_page() -> ResponseReturnValue:
     data = compare_data(request.args)
     scale = request.args.get("scale", SCALES[0])
-    here = _query_string(request.args.items(multi=True))
-    api_url = url_for("analysis.api_compare") + here
     queries = data["queries"]
-    response = current_app.make_response(
-        render_template(
-            "compare.html",
-            req=compare_requests(request.args)[0],
-            data=data,
-            scale=scale,
-            chart=_lines(data, scale),
-            boxes=[*queries, *[""] * (MAX_QUERIES - len(queries))],
-            gaps=[describe_gap(g) for g in data["coverage"]["gaps"]],
-            hidden=_hidden(("q", "scale")),
-            api_url=api_url,
-            csv_url=url_for("analysis.api_compare_csv") + here,
-        )
+    return _page(
+        "compare.html",
+        "analysis.api_compare",
+        data,
+        req=compare_requests(request.args)[0],
+        chart=_lines(data, scale),
+        boxes=[*queries, *[""] * (MAX_QUERIES - len(queries))],
+        hidden=_hidden(("q", "scale")),
     )
+
+
+def _page(template: str, api: str, data: dict[str, Any], **context: Any) -> ResponseReturnValue:
+    """A view's page, linked to its JSON twin (`Link: rel=alternate`) and its CSV."""
+    here = _query_string(request.args.items(multi=True))
+    api_url = url_for(api) + here
+    page = render_template(
+        template,
+        data=data,
+        scale=request.args.get("scale", SCALES[0]),
+        gaps=[describe_gap(g) for g in data["coverage"]["gaps"]],
+        api_url=api_url,
+        csv_url=url_for(api + "_csv") + here,
+        **context,
+    )
+    response = current_app.make_response(page)
     response.headers["Link"] = f'<{api_url}>; rel="alternate"; type="application/json"'
     return response
 

@@ -11,7 +11,9 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -29,7 +31,14 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The search page's address, served over the fixture articles."""
     index_dir = tmp_path_factory.mktemp("browser-index")
     index_articles(index_dir, fixture_articles())
-    server = make_server(index_dir, host="127.0.0.1", port=0, threads=4)
+    with served(index_dir) as url:
+        yield url
+
+
+@contextmanager
+def served(index_dir: Path, config: dict[str, Any] | None = None) -> Iterator[str]:
+    """A waitress server over `index_dir` on a free loopback port, in a thread: its address."""
+    server = make_server(index_dir, host="127.0.0.1", port=0, threads=4, config=config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     try:

@@ -6,24 +6,21 @@ page, hovered, and photographed into test-output/browser/ (the README's pictures
 
 from __future__ import annotations
 
-import os
-import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from innosearch.sample_site import serve
-from tests.browser.test_search_page import browser  # noqa: F401  (the shared chromium fixture)
+from tests.browser.conftest import keep_screenshot, served
 from tests.indexer.test_coverage import daily, history
-from web.server import make_server, server_url
-
-SHOTS = Path(__file__).resolve().parents[2] / "test-output" / "browser"
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def sample(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     from innosearch.cli import main
 
     root = tmp_path_factory.mktemp("analysis-browser")
@@ -42,32 +39,32 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     runs += daily(datetime(2023, 12, 1, tzinfo=UTC), 400)
     history(data, "herald", runs)
     config = {"DATA_DIR": str(data), "RATE_LIMIT_PER_SECOND": 0}
-    server = make_server(index, host="127.0.0.1", port=0, threads=4, config=config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    try:
-        yield server_url(server)
-    finally:
-        server.close()
-        thread.join(timeout=5)
+    with served(index, config) as url:
+        yield url
 
 
-def keep(page: object, name: str) -> Path:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    shot = SHOTS / name
-    page.screenshot(path=str(shot), full_page=True)  # type: ignore[attr-defined]
-    assert shot.stat().st_size > 10_000
-    print(f"screenshot: {shot}")
-    return shot
-
-
-def test_trends_by_chain_from_the_search_page(site: str, browser: object) -> None:  # noqa: F811
+@contextmanager
+def opened(browser: object) -> Iterator[tuple[Any, list[str]]]:
+    """A desktop-sized page, and the script errors and CSP violations it reports."""
     context = browser.new_context(viewport={"width": 1200, "height": 900})  # type: ignore[attr-defined]
     page = context.new_page()
     errors: list[str] = []
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     try:
-        page.goto(site + "?q=innovation OR technology OR energy")
+        yield page, errors
+    finally:
+        context.close()
+
+
+def keep(page: object, name: str) -> Path:
+    shot = keep_screenshot(page, name, full_page=True)
+    assert shot.stat().st_size > 10_000
+    return shot
+
+
+def test_trends_by_chain_from_the_search_page(sample: str, browser: object) -> None:
+    with opened(browser) as (page, errors):
+        page.goto(sample + "?q=innovation OR technology OR energy")
         total = int(page.locator(".summary strong").inner_text())
         page.locator(".analysis-links a", has_text="trends by chain").click()
         page.wait_for_url("**/trends?*by=chain*")
@@ -88,23 +85,17 @@ def test_trends_by_chain_from_the_search_page(site: str, browser: object) -> Non
             "herald: 42 failed runs from 2022-03-01 to 2022-04-13"
             in page.locator(".coverage").inner_text()
         )
-        keep(page, "trends-page.png")
+        keep(page, "trends-page")
         page.select_option("select[name=by]", "country")
         page.locator(".analysis-form button").click()
         page.wait_for_url("**by=country*")
         assert "China" in " ".join(page.locator("figure.panel figcaption").all_inner_texts())
         assert not errors, errors
-    finally:
-        context.close()
 
 
-def test_compare_three_queries_on_one_timeline(site: str, browser: object) -> None:  # noqa: F811
-    context = browser.new_context(viewport={"width": 1200, "height": 900})  # type: ignore[attr-defined]
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    try:
-        page.goto(site + "?q=chip")
+def test_compare_three_queries_on_one_timeline(sample: str, browser: object) -> None:
+    with opened(browser) as (page, errors):
+        page.goto(sample + "?q=chip")
         page.locator(".analysis-links a", has_text="compare").click()
         page.wait_for_url("**/compare?q=chip*")
         boxes = page.locator(".analysis-form input[name=q]")
@@ -125,20 +116,15 @@ def test_compare_three_queries_on_one_timeline(site: str, browser: object) -> No
             "aria-label"
         )
         assert page.locator("svg.lines rect.gap").count() >= 1
-        keep(page, "compare-page.png")
+        keep(page, "compare-page")
         assert not errors, errors
-    finally:
-        context.close()
 
 
-def test_the_search_pages_timeline_shades_the_gaps_too(site: str, browser: object) -> None:  # noqa: F811
-    context = browser.new_context(viewport={"width": 1200, "height": 900})  # type: ignore[attr-defined]
-    page = context.new_page()
-    try:
-        page.goto(site + "?q=innovation OR technology OR energy")
+def test_the_search_pages_timeline_shades_the_gaps_too(sample: str, browser: object) -> None:
+    with opened(browser) as (page, errors):
+        page.goto(sample + "?q=innovation OR technology OR energy")
         assert page.locator("svg.chart rect.gap").count() >= 1
         assert "the crawl was thin" in page.locator("figure.timeline").inner_text()
-        if os.environ.get("INNOSEARCH_SHOTS"):
-            keep(page, "search-timeline-coverage.png")
-    finally:
-        context.close()
+        shot = keep_screenshot(page.locator("figure.timeline"), "timeline-coverage")
+        assert shot.stat().st_size > 5_000
+        assert not errors, errors

@@ -105,6 +105,33 @@ def test_innovation_through_the_api_and_a_bad_query(client: FlaskClient) -> None
     assert bad.status_code == 400 and "quote" in bad.get_json()["error"]
 
 
+def test_trends_and_comparisons_of_the_crawled_site_count_what_search_counts(crawled) -> None:
+    """On each backend: every bar of a trend is the search's total for that chain and period,
+    and the crawl store beside the index says the site was crawled, with no gap invented."""
+    _site, data, index = crawled
+    app = create_app({"INDEX_DIR": str(index), "DATA_DIR": str(data)})
+    client = app.test_client()
+    try:
+        body = client.get("/api/trends?q=innovation+OR+technology&by=chain&top=4").get_json()
+        assert body["total"] >= 10 and body["interval"] == "year"
+        for s in body["series"][:4]:
+            for c in s["counts"]:
+                period = f"chain={s['value']}&from={c['period']}&to={c['period']}"
+                found = client.get(f"/api/search?q=innovation+OR+technology&{period}").get_json()
+                assert c["count"] == found["total"], (s["value"], c["period"])
+        for p in body["periods"]:
+            everything = client.get(f"/api/search?from={p['period']}&to={p['period']}")
+            assert p["all_stories"] == everything.get_json()["total"]
+        coverage = body["coverage"]
+        assert coverage["crawl_store"] and coverage["sites"][0]["runs"] >= 1
+        assert coverage["gaps"] == []  # crawled once, just now: nothing in the charted years
+        compared = client.get("/api/compare?q=semiconductor&q=battery").get_json()
+        for s in compared["series"]:
+            assert s["total"] == client.get(f"/api/search?q={s['query']}").get_json()["total"]
+    finally:
+        get_index(app).close()
+
+
 def test_second_crawl_is_incremental(crawled, cli: CLI, monkeypatch: pytest.MonkeyPatch) -> None:
     site, data, index = crawled
     monkeypatch.setenv("INNOSEARCH_CRAWL_ALLOW_LOCAL", "1")

@@ -28,7 +28,7 @@ from indexer.trends import (
     trends,
 )
 from web import get_index
-from web.api import _download
+from web.api import download
 from web.charts import (
     COLOURS,
     DASHES,
@@ -40,7 +40,7 @@ from web.charts import (
     levels,
     percent,
 )
-from web.pages import _period_label, _period_range, _query_string, _ticks
+from web.pages import period_label, period_range, query_string, ticks
 from web.params import bounded_int, choice, search_request
 
 bp = Blueprint("analysis", __name__)
@@ -118,7 +118,7 @@ def api_trends_csv() -> ResponseReturnValue:
         ("undated", s["value"], s["name"], s["undated"], undated["all_stories"], None)
         for s in data["series"]
     ]
-    return _download("".join(csv_lines(_blank(rows))), "text/csv", "innosearch-trends.csv")
+    return download("".join(csv_lines(_blank(rows))), "text/csv", "innosearch-trends.csv")
 
 
 @bp.get("/api/compare")
@@ -136,7 +136,7 @@ def api_compare_csv() -> ResponseReturnValue:
             (c["period"], s["query"], c["count"], _all(data, c), c["share"]) for c in s["counts"]
         ]
         rows.append(("undated", s["query"], s["undated"], None, None))
-    return _download("".join(csv_lines(_blank(rows))), "text/csv", "innosearch-compare.csv")
+    return download("".join(csv_lines(_blank(rows))), "text/csv", "innosearch-compare.csv")
 
 
 def _all(data: dict[str, Any], count: dict[str, Any]) -> int:
@@ -185,7 +185,7 @@ def compare_page() -> ResponseReturnValue:
 
 def _page(template: str, api: str, data: dict[str, Any], **context: Any) -> ResponseReturnValue:
     """A view's page, linked to its JSON twin (`Link: rel=alternate`) and its CSV."""
-    here = _query_string(request.args.items(multi=True))
+    here = query_string(request.args.items(multi=True))
     api_url = url_for(api) + here
     page = render_template(
         template,
@@ -273,7 +273,7 @@ def _panel(
     for i, c in enumerate(counts):
         v = _value(c, scale)
         height = round(PANEL_HEIGHT * v / peak, 1) if peak else 0
-        label = _period_label(c["period"])
+        label = period_label(c["period"])
         text = f"{label}: {_stories(c['count'])}"
         if c["share"] is not None:
             text += f", {percent(c['share'])} of all stories"
@@ -296,7 +296,7 @@ def _panel(
         "total": total,
         "bars": bars,
         "levels": levels(peak, PANEL_HEIGHT, fmt),
-        "ticks": _ticks(bars, step),
+        "ticks": ticks(bars, step),
         "bands": bands,
         "height": PANEL_HEIGHT,
     }
@@ -304,12 +304,12 @@ def _panel(
 
 def _stories_url(period: str, by: str, value: str) -> str:
     """The search page for the stories behind one bar: the period, and the series' value."""
-    start, end = _period_range(period)
+    start, end = period_range(period)
     own = ("by", "top", "scale", "page", "from", "to", "timeline", "interval")
     items = [(k, v) for k, v in request.args.items(multi=True) if k not in own]
     if value not in ("matching", OTHER, NONE):
         items.append((by, value))
-    return url_for("pages.search_page") + _query_string([*items, ("from", start), ("to", end)])
+    return url_for("pages.search_page") + query_string([*items, ("from", start), ("to", end)])
 
 
 def _lines(data: dict[str, Any], scale: str) -> dict[str, Any]:
@@ -323,7 +323,7 @@ def _lines(data: dict[str, Any], scale: str) -> dict[str, Any]:
         for i, c in enumerate(s["counts"]):
             v = _value(c, scale)
             y = round(LINES_HEIGHT * (1 - v / peak), 1) if peak else LINES_HEIGHT
-            text = f"{s['query']}, {_period_label(c['period'])}: {_stories(c['count'])}"
+            text = f"{s['query']}, {period_label(c['period'])}: {_stories(c['count'])}"
             if c["share"] is not None:
                 text += f", {percent(c['share'])} of all stories"
             value = _stories(c["count"])
@@ -342,9 +342,9 @@ def _lines(data: dict[str, Any], scale: str) -> dict[str, Any]:
                 "path": " ".join(f"{p['x']},{p['y']}" for p in points),
             }
         )
-    ticks = _ticks(
+    marks = ticks(
         [
-            {"x": LEFT + i * step, "period": p, "label": _period_label(p)}
+            {"x": LEFT + i * step, "period": p, "label": period_label(p)}
             for i, p in enumerate(periods)
         ],
         step,
@@ -358,14 +358,14 @@ def _lines(data: dict[str, Any], scale: str) -> dict[str, Any]:
             {
                 "x": round(LEFT + i * step, 2),
                 "width": round(step, 2),
-                "text": f"{_period_label(period)}: " + "; ".join(parts),
+                "text": f"{period_label(period)}: " + "; ".join(parts),
             }
         )
     return {
         "lines": lines,
         "columns": columns,
         "levels": levels(peak, LINES_HEIGHT, percent if scale == "share" else _whole),
-        "ticks": ticks,
+        "ticks": marks,
         "bands": coverage_bands(data["coverage"]["gaps"], periods, LEFT, step),
         "height": LINES_HEIGHT,
     }

@@ -45,7 +45,7 @@ def api_timeline_csv() -> ResponseReturnValue:
     if data["undated"]:
         rows.append(("undated", data["undated"]))
     body = export.csv_lines([("period", "count"), *rows])
-    return _download("".join(body), "text/csv", "innosearch-timeline.csv")
+    return download("".join(body), "text/csv", "innosearch-timeline.csv")
 
 
 @bp.get("/api/export.csv")
@@ -90,10 +90,10 @@ def _export_download(fmt: str) -> Response:
     first = next(rows, None)
     chained = itertools.chain([] if first is None else [first], rows)
     body = stream_with_context(export.lines(chained, fmt))
-    return _download(body, export.FORMATS[fmt], f"innosearch-export.{fmt}")
+    return download(body, export.FORMATS[fmt], f"innosearch-export.{fmt}")
 
 
-def _download(body: Any, mimetype: str, filename: str) -> Response:
+def download(body: Any, mimetype: str, filename: str) -> Response:
     response = Response(body, mimetype=mimetype)
     if mimetype == "text/csv":
         response.headers["Content-Type"] = "text/csv; charset=utf-8"

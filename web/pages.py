@@ -65,9 +65,9 @@ def search_page() -> ResponseReturnValue:
     req.timeline = True
     result = get_index(current_app).search(req)
     pages = max(1, -(-result["total"] // req.per_page))
-    here = _query_string(request.args.items(multi=True))
+    here = query_string(request.args.items(multi=True))
     api_url = url_for("api.api_search") + here
-    selection = _query_string(
+    selection = query_string(
         (k, v) for k, v in request.args.items(multi=True) if k not in ("page", "per_page")
     )
     response = current_app.make_response(
@@ -113,7 +113,7 @@ def country_name(code: str) -> str:
     return countries.name_of(code)
 
 
-def _query_string(items: Any) -> str:
+def query_string(items: Any) -> str:
     pairs = [(k, v) for k, v in items if v != ""]
     return "?" + urlencode(pairs) if pairs else ""
 
@@ -125,7 +125,7 @@ def _toggle_url(facet: str, value: str) -> str:
         items.remove((facet, value))
     else:
         items.append((facet, value))
-    return url_for("pages.search_page") + _query_string(items)
+    return url_for("pages.search_page") + query_string(items)
 
 
 CHART_WIDTH, CHART_HEIGHT = 600, 120  # the plot area, in SVG units
@@ -149,11 +149,11 @@ def timeline_chart(timeline: dict[str, Any], with_coverage: bool = False) -> dic
     bars = []
     for i, c in enumerate(counts):
         height = round(CHART_HEIGHT * c["count"] / peak, 1) if peak else 0
-        start, end = _period_range(c["period"])
+        start, end = period_range(c["period"])
         bars.append(
             {
                 "period": c["period"],
-                "label": _period_label(c["period"]),
+                "label": period_label(c["period"]),
                 "count": c["count"],
                 "x": round(CHART_LEFT + i * width, 2),
                 "width": round(max(width - 1, 0.5), 2),
@@ -170,7 +170,7 @@ def timeline_chart(timeline: dict[str, Any], with_coverage: bool = False) -> dic
         "left": CHART_LEFT,
         "bottom": CHART_BOTTOM,
         "levels": _levels(peak),
-        "ticks": _ticks(bars, width),
+        "ticks": ticks(bars, width),
         "interval": timeline["interval"],
         "undated": timeline["undated"],
         "bands": _bands([c["period"] for c in counts], width) if with_coverage else [],
@@ -182,7 +182,7 @@ def _bands(periods: list[str], width: float) -> list[dict[str, Any]]:
     return coverage_bands(gaps, periods, CHART_LEFT, width)
 
 
-def _period_label(period: str) -> str:
+def period_label(period: str) -> str:
     """ "2021-03" -> "Mar 2021"; a year stays as it is."""
     if len(period) == 4:
         return period
@@ -196,7 +196,7 @@ def _levels(peak: int) -> list[dict[str, Any]]:
     return [{"value": v, "y": round(CHART_HEIGHT * (1 - v / peak), 1)} for v in values if peak]
 
 
-def _ticks(bars: list[dict[str, Any]], width: float) -> list[dict[str, Any]]:
+def ticks(bars: list[dict[str, Any]], width: float) -> list[dict[str, Any]]:
     """Period labels at most MAX_TICKS: every year's January when months span several years,
     else every n-th bar; each centred under its bar."""
     if not bars:
@@ -209,7 +209,7 @@ def _ticks(bars: list[dict[str, Any]], width: float) -> list[dict[str, Any]]:
     return [{"x": round(b["x"] + width / 2, 2), "label": b["label"]} for b in marked[::step]]
 
 
-def _period_range(period: str) -> tuple[str, str]:
+def period_range(period: str) -> tuple[str, str]:
     if len(period) == 4:
         return f"{period}-01-01", f"{period}-12-31"
     year, month = (int(p) for p in period.split("-"))
@@ -219,7 +219,7 @@ def _period_range(period: str) -> tuple[str, str]:
 
 def _narrow_url(start: str, end: str) -> str:
     items = [(k, v) for k, v in request.args.items(multi=True) if k not in ("page", "from", "to")]
-    return url_for("pages.search_page") + _query_string([*items, ("from", start), ("to", end)])
+    return url_for("pages.search_page") + query_string([*items, ("from", start), ("to", end)])
 
 
 def _analysis_urls() -> dict[str, str]:
@@ -227,9 +227,9 @@ def _analysis_urls() -> dict[str, str]:
     items = [(k, v) for k, v in request.args.items(multi=True) if k not in ("page", "per_page")]
     trends = url_for("analysis.trends_page")
     return {
-        "chain": trends + _query_string([*items, ("by", "chain")]),
-        "country": trends + _query_string([*items, ("by", "country")]),
-        "compare": url_for("analysis.compare_page") + _query_string(items),
+        "chain": trends + query_string([*items, ("by", "chain")]),
+        "country": trends + query_string([*items, ("by", "country")]),
+        "compare": url_for("analysis.compare_page") + query_string(items),
     }
 
 
@@ -237,11 +237,11 @@ def _suggestion_url(suggestion: str | None) -> str | None:
     if not suggestion:
         return None
     items = [(k, v) for k, v in request.args.items(multi=True) if k not in ("page", "q")]
-    return url_for("pages.search_page") + _query_string([("q", suggestion), *items])
+    return url_for("pages.search_page") + query_string([("q", suggestion), *items])
 
 
 def _page_url(page: int) -> str:
     items = [(k, v) for k, v in request.args.items(multi=True) if k != "page"]
     if page > 1:
         items.append(("page", str(page)))
-    return url_for("pages.search_page") + _query_string(items)
+    return url_for("pages.search_page") + query_string(items)

@@ -33,6 +33,9 @@ class Article:
     id: str = ""
     # How the text was found ("json-ld", "density", ...): provenance shown in the article view.
     extraction_method: str = ""
+    # The canonical URL the page declares on another site: the original a syndicated copy names.
+    # The copy keeps its own id and site; the index shows the original first when it has it.
+    original_url: str | None = None
 
     def __post_init__(self) -> None:
         if not self.id:

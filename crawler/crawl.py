@@ -206,7 +206,8 @@ def page_article(
     before the extractor cleans it.
 
     The article's id comes from its canonical URL when that is on the same site (one document
-    per article, however many URLs lead to it); ``canonical_url`` is set to that document URL.
+    per article, however many URLs lead to it); ``canonical_url`` is set to that document URL,
+    and a canonical URL on another site is kept as ``original_url`` (the copy's source).
     """
     content_type = headers.get("content-type") or None
     doc = parse_html(body, content_type)
@@ -221,6 +222,8 @@ def page_article(
     article = extraction.article
     canonical = normalize_url(article.canonical_url or "", page_url)
     doc_url = canonical if canonical and site_of(canonical) == site_of(page_url) else page_url
+    if canonical and doc_url != canonical:
+        article.original_url = canonical  # a syndicated copy naming its source
     article.url = page_url
     article.canonical_url = doc_url
     article.id = article_id(doc_url)

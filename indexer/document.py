@@ -55,6 +55,8 @@ def to_document(
         doc["year"] = str(facets.year)
     if published[:10].replace("-", "").isdigit() and len(published) >= 10:
         doc["pubday"] = int(published[:10].replace("-", ""))
+    if named := _named(article):
+        doc["named"] = named
     return doc
 
 
@@ -63,3 +65,14 @@ def _site_name(article: Article) -> str:
     (a name is shown before the host, and "example.com · example.com" says nothing)."""
     name = (article.site_name or "").strip()
     return "" if bare_host(name) == article.site else name
+
+
+def _named(article: Article) -> str:
+    """The URL an article names as its original: a canonical link to another site's page, or
+    (a JSON record) a `canonical_url` other than its own `url`; "" when it names none. Among
+    copies of one story, a copy naming another defers to it (`indexer.duplicates.original`)."""
+    if article.original_url:
+        return article.original_url
+    if article.canonical_url and article.url and article.canonical_url != article.url:
+        return article.canonical_url
+    return ""

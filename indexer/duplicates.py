@@ -7,6 +7,9 @@ sensitive hashing (16 bands of 4 values) turns each signature into 16 band keys.
 sharing a band key with a new one are its candidates (found in `PrintStore`, beside the Whoosh
 index, or in the PostgreSQL table), confirmed by comparing full signatures. The group key is
 the only part the search index keeps: results collapse on it.
+
+The group key only names a group (the id of its first indexed copy, stable across runs); which
+copy stands for the story is `original`, the one rule of both backends.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from __future__ import annotations
 import re
 import sqlite3
 import zlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -125,6 +128,42 @@ def group_key(
         if score >= THRESHOLD and score > best_score:
             best_score, best_key = score, key
     return best_key
+
+
+@dataclass(frozen=True)
+class Copy:
+    """What choosing a story's original reads of one copy."""
+
+    id: str
+    key: str  # its group key
+    url: str  # the URL the index shows for it
+    named: str  # the URL it names as its original (a canonical link to another page), or ""
+    day: int  # its publication day as YYYYMMDD, 0 when undated
+
+
+def original(copies: Sequence[Copy]) -> Copy:
+    """The copy that stands for a story: its original, with the others listed under it.
+
+    A copy whose canonical link names another copy of the group defers to it (the publisher
+    says which is the source); then the earliest published (a dated copy before an undated
+    one); on equal days or with no dates, the first indexed (whose id is the group key), then
+    the smallest id, so that every run and both backends choose the same.
+    """
+    urls = {c.url for c in copies}
+
+    def defers(c: Copy) -> bool:
+        return (
+            bool(c.named)
+            and c.named in urls
+            and any(o.url == c.named for o in copies if o.id != c.id)
+        )
+
+    return min(copies, key=lambda c: (defers(c), not c.day, c.day, c.id != c.key, c.id))
+
+
+def listed(copies: Iterable[Copy]) -> list[Copy]:
+    """The copies shown under a story's original: earliest published first, undated last."""
+    return sorted(copies, key=lambda c: (not c.day, c.day, c.id))
 
 
 class PrintStore:

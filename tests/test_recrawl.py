@@ -191,8 +191,11 @@ def test_an_unlinked_article_that_answers_410_leaves_the_index(tmp_path: Path) -
 
         found = json.loads(innosearch(tmp_path, env, "search", "separator", "--json").stdout)
         assert found["total"] == 0
-        found = json.loads(innosearch(tmp_path, env, "search", "textile", "--json").stdout)
-        assert [r["url"] for r in found["results"]] == [site.url("/news/epsilon")]
+        # Epsilon is still indexed (the wire's templated stories are near-duplicates of each
+        # other: it may be listed as a copy under its group's original).
+        found = json.loads(innosearch(tmp_path, env, "search", "researchers", "--json").stdout)
+        shown = [u for r in found["results"] for u in [r["url"], *(a["url"] for a in r["also"])]]
+        assert site.url("/news/epsilon") in shown and site.url("/news/alpha") not in shown
 
         stats = json.loads(innosearch(tmp_path, env, "stats", "--json").stdout)
         assert stats["index"]["documents"] == stats["store"]["articles"] == 4

@@ -288,7 +288,10 @@ def _schemas() -> dict[str, Any]:
                 "also": {
                     "type": "array",
                     "items": copy,
-                    "description": "other copies of the same story (also published by)",
+                    "description": (
+                        "the other copies of the story, earliest published first "
+                        "(the result is the original)"
+                    ),
                 },
                 "evidence": {
                     "type": "object",

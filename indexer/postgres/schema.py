@@ -93,8 +93,36 @@ _V4_SITE_NAME = """
 ALTER TABLE documents ADD COLUMN site_name text;
 """
 
+# Each story's original (indexer.duplicates.original), kept by the writer as a flag on one row
+# of its group, so a search reads one row per story through indexes that hold only those rows:
+# at a million articles, a common word's 143,778 matching rows were 3,461 stories. `named` is
+# the URL a copy names as its original (none is known for the rows already indexed). The flags
+# of existing rows follow the same rule: the earliest published, then the first indexed. The
+# old indexes are dropped before the update so it does not write into them.
+_V5_ORIGINALS = """
+ALTER TABLE documents ADD COLUMN named text NOT NULL DEFAULT '',
+    ADD COLUMN representative boolean NOT NULL DEFAULT false;
+DROP INDEX documents_tsv;
+DROP INDEX documents_newest;
+UPDATE documents d SET representative = true FROM (
+    SELECT DISTINCT ON (dup) id FROM documents
+    ORDER BY dup, pubday ASC NULLS LAST, id <> dup, id) r
+WHERE d.id = r.id;
+CREATE INDEX documents_tsv ON documents USING gin (tsv) WHERE representative;
+CREATE INDEX documents_newest ON documents (pubday DESC NULLS LAST, id) WHERE representative;
+-- Browsing one year walks that year only, not every newer one first.
+CREATE INDEX documents_year ON documents (year, pubday DESC NULLS LAST, id) WHERE representative;
+ANALYZE documents;
+"""
+
 # Migration n (1-based) is MIGRATIONS[n - 1].
-MIGRATIONS: tuple[str, ...] = (_V1_DOCUMENTS, _V2_UNACCENT, _V3_ENRICHMENT, _V4_SITE_NAME)
+MIGRATIONS: tuple[str, ...] = (
+    _V1_DOCUMENTS,
+    _V2_UNACCENT,
+    _V3_ENRICHMENT,
+    _V4_SITE_NAME,
+    _V5_ORIGINALS,
+)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -3,13 +3,15 @@
 The semantics are those of `indexer.whoosh.search` on Whoosh, so callers cannot tell the backends
 apart: all words required (or any word), facets multi-select (values of one facet ORed,
 facets ANDed, each facet's counts computed without its own selection), copies of one story
-(`dup` groups) shown and counted once, relevance then newest first, or newest first.
+(`dup` groups) shown and counted once, through the story's original, relevance then newest
+first, or newest first.
 
-The statement computes the matching rows once (`m`, with one boolean per selected facet),
-collapses each needed selection to one row per duplicate group (`DISTINCT ON (dup)`,
-preferring the group's representative as Whoosh does), and returns totals, facet counts and
-the page (with ts_headline snippets and the other copies of each story) as JSON, so a search
-is two round trips: normalising the words, then this.
+Only the rows the writer flags `representative` (one per story: its original) are searched,
+through indexes that hold only them, so copies cost a search nothing but the list of them
+under each result. The statement computes the matching stories once (`m`, with one boolean per
+selected facet) and returns totals, facet counts and the page (with ts_headline snippets and
+the other copies of each story) as JSON, so a search is two round trips: normalising the
+words, then this.
 
 Snippets: the body is HTML-escaped before ts_headline marks it with control characters
 (stripped from the text first), which then become `<mark>`; so the snippet holds `<mark>` and
@@ -135,22 +137,18 @@ def _browse_key(req: SearchRequest) -> tuple[str, str] | None:
 def _browse(
     conn: psycopg.Connection, req: SearchRequest, key: tuple[str, str], counts: Counts
 ) -> tuple[dict[str, Any], int]:
-    """A browsing page: the newest-first index walked for the selection's representatives of
-    their groups (as DISTINCT ON in `_search` keeps them), the counts from `counts`; returns
-    the search object and the generation the page was read at."""
+    """A browsing page: the stories' newest-first index walked (a year's own part of the
+    year index when one year is selected), the counts from `counts`; returns the search object
+    and the generation the page was read at."""
     facet, value = key
     args: list[Any] = []
-    within = {alias: "TRUE" for alias in "do"}
+    within = "TRUE"
     if facet:
-        within = {alias: _FLAG[facet].replace("d.", f"{alias}.") for alias in "do"}
-        args += [_values(facet, [value])] * 2
-    # A row is its group's representative within the selection when it is the group's key
-    # row, or the key row is not selected and it has the smallest selected id: one look at
-    # its group by `documents_dup` (NOT EXISTS here gets planned as a scan of every row).
+        within = _FLAG[facet]
+        args.append(_values(facet, [value]))
     sql = (
         "WITH page AS MATERIALIZED (SELECT d.id, 0::float8 AS score, d.pubday FROM documents d "
-        f"WHERE {within['d']} AND (d.id = d.dup OR d.id = (SELECT CASE WHEN bool_or(o.id = o.dup) "
-        f"THEN d.dup ELSE min(o.id) END FROM documents o WHERE o.dup = d.dup AND {within['o']})) "
+        f"WHERE d.representative AND {within} "
         "ORDER BY d.pubday DESC NULLS LAST, d.id LIMIT %s OFFSET %s) "
         "SELECT (SELECT generation FROM index_state), " + _page_json("NULL::text", _NEWEST)
     )
@@ -179,24 +177,19 @@ def _browse(
 
 
 def _browse_counts(conn: psycopg.Connection) -> Counts:
-    """Every browsing tally in one statement: the documents once with no selection and once
-    per facet value they hold, collapsed to one row per group within each selection, counted.
+    """Every browsing tally in one statement: the stories once with no selection and once
+    per facet value they hold, counted.
 
     It reads every document, so it may take longer than one search is allowed to; it runs
     once per generation.
     """
     sql = (
-        "WITH x AS (SELECT s.f, s.v, d.id, d.dup FROM documents d CROSS JOIN LATERAL ("
+        "WITH c AS MATERIALIZED (SELECT s.f, s.v, d.year, d.chains, d.countries, "
+        "(extract(year FROM d.pubday) * 100 + extract(month FROM d.pubday))::int AS mon "
+        "FROM documents d CROSS JOIN LATERAL ("
         "SELECT '' AS f, '' AS v UNION ALL SELECT 'year', d.year::text WHERE d.year IS NOT NULL "
         "UNION ALL SELECT 'chain', unnest(d.chains) "
-        "UNION ALL SELECT 'country', unnest(d.countries)) s), "
-        # Each group's representative within each selection (as DISTINCT ON in `_search` picks
-        # it), by hashing: sorting the three million rows of a million documents took 16 s.
-        "r AS (SELECT f, v, CASE WHEN bool_or(id = dup) THEN dup ELSE min(id) END AS id "
-        "FROM x GROUP BY f, v, dup), "
-        "c AS MATERIALIZED (SELECT r.f, r.v, d.year, d.chains, d.countries, "
-        "(extract(year FROM d.pubday) * 100 + extract(month FROM d.pubday))::int AS mon "
-        "FROM r JOIN documents d ON d.id = r.id), "
+        "UNION ALL SELECT 'country', unnest(d.countries)) s WHERE d.representative), "
         "t AS (SELECT f, v, 'total' AS k, '' AS w, count(*) AS n FROM c GROUP BY f, v "
         "UNION ALL SELECT f, v, 'year', year::text, count(*) FROM c WHERE year IS NOT NULL "
         "GROUP BY f, v, year "
@@ -227,9 +220,9 @@ def _browse_counts(conn: psycopg.Connection) -> Counts:
 
 
 class _Matching:
-    """The statement's first part: the matching rows once (`m`, with one boolean per selected
-    facet), then each needed selection collapsed to one row per duplicate group, preferring the
-    group's representative as Whoosh does. `sql` and `args` grow as selections are asked for."""
+    """The statement's first part: the matching stories once (`m`: the rows flagged as their
+    story's original, with one boolean per selected facet), then each needed selection. `sql`
+    and `args` grow as selections are asked for."""
 
     def __init__(self, conn: psycopg.Connection, req: SearchRequest, node: Node | None) -> None:
         where, params, self.rank = "TRUE", [], None
@@ -250,26 +243,20 @@ class _Matching:
         self.args += params + day_args
         self.sql = [
             "WITH m AS MATERIALIZED (SELECT "
-            + ", ".join(
-                ["d.id", "d.dup", "d.year", "d.chains", "d.countries", "d.pubday", *columns]
-            )
-            + " FROM documents d WHERE "
+            + ", ".join(["d.id", "d.year", "d.chains", "d.countries", "d.pubday", *columns])
+            + " FROM documents d WHERE d.representative AND "
             + " AND ".join(conditions)
             + ")"
         ]
-        self.collapsed: dict[str, str] = {}
+        self.selected: dict[str, str] = {"TRUE": "m"}
 
     def selection(self, without: str | None = None) -> str:
-        """The CTE of the stories selected by every facet but `without` (None: all of them),
-        one row per duplicate group."""
+        """The CTE of the stories selected by every facet but `without` (None: all of them)."""
         cond = " AND ".join(f for n, f in self.flags.items() if n != without) or "TRUE"
-        if cond not in self.collapsed:
-            name = self.collapsed[cond] = f"c{len(self.collapsed)}"
-            self.sql.append(
-                f", {name} AS MATERIALIZED (SELECT DISTINCT ON (dup) * FROM m WHERE {cond} "
-                "ORDER BY dup, (id = dup) DESC, id)"
-            )
-        return self.collapsed[cond]
+        if cond not in self.selected:
+            name = self.selected[cond] = f"c{len(self.selected)}"
+            self.sql.append(f", {name} AS MATERIALIZED (SELECT * FROM m WHERE {cond})")
+        return self.selected[cond]
 
 
 def _search(conn: psycopg.Connection, req: SearchRequest, node: Node | None) -> dict[str, Any]:
@@ -281,8 +268,7 @@ def _search(conn: psycopg.Connection, req: SearchRequest, node: Node | None) -> 
 
     by_relevance = rank is not None and req.sort == "relevance"
     order = "p.score DESC, p.pubday DESC NULLS LAST, p.id" if by_relevance else _NEWEST
-    # Ranked after collapsing: ts_rank_cd reads each row's whole tsvector, and a common word
-    # matches 40 times more rows than stories at a million (copies): 0.6 s of a 0.8 s search.
+    # Ranked after the facet selection: ts_rank_cd reads each row's whole tsvector.
     score = "0::float8"
     if rank:
         score = "ts_rank_cd(d.tsv, %s::tsquery, 1)::float8"
@@ -371,7 +357,8 @@ def _page_json(snippet: str, order: str) -> str:
         f"'score', p.score, 'snippet', {snippet}, 'lead', left(d.body, 600), "
         "'also', (SELECT coalesce(json_agg(json_build_object('site', o.site, "
         "'site_name', o.site_name, 'url', o.url, "
-        "'id', o.id) ORDER BY o.id), '[]') FROM documents o WHERE o.dup = d.dup AND o.id <> d.id)"
+        "'id', o.id) ORDER BY o.pubday ASC NULLS LAST, o.id), '[]') "
+        "FROM documents o WHERE o.dup = d.dup AND o.id <> d.id)"
         f") ORDER BY {order}), '[]') FROM page p JOIN documents d ON d.id = p.id)"
     )
 

@@ -7,6 +7,13 @@ same `to_document`. Near-duplicate groups use the same MinHash fingerprints and 
 band tokens are a text[] column with a GIN index, so finding candidates is one `&&` query per
 batch of articles. A run sees its own uncommitted rows, so copies within one run group too.
 
+Each group keeps exactly one row flagged `representative`: its original
+(`indexer.duplicates.original`, the rule the Whoosh backend applies when it reads). After each
+batch, and after deletes, the writer re-chooses the original of every group the run touched
+(the groups of new and replaced rows, the groups replaced rows left, the groups of deleted rows)
+and flips only the flags that change, in the same transaction: a search never sees a story
+with no original or two.
+
 One writer at a time: a transaction-scoped advisory lock refuses a second concurrent run with
 a clear message, like Whoosh's write lock.
 """
@@ -24,7 +31,7 @@ from psycopg.types.json import Jsonb
 from crawler.article import Article
 from indexer import enrich as enrichment
 from indexer.document import IndexSummary, Item, Progress, to_document
-from indexer.duplicates import Fingerprint, fingerprint, group_key
+from indexer.duplicates import Copy, Fingerprint, fingerprint, group_key, original
 from indexer.errors import IndexAccessError
 from indexer.postgres.schema import WRITE_LOCK
 
@@ -35,7 +42,7 @@ ANALYZE_AFTER = 1000  # changes in one run from which the run refreshes the plan
 _COLUMNS = (
     *("id", "url", "site", "site_name", "title", "body", "published", "pubday", "year"),
     *("chains", "countries", "authors", "language", "evidence", "fetched_at", "http_status"),
-    *("extraction_method", "dup", "lsh", "minhash"),
+    *("extraction_method", "dup", "lsh", "minhash", "named", "representative"),
 )
 _UPSERT = (
     f"INSERT INTO documents ({', '.join(_COLUMNS)}) VALUES ({', '.join(['%s'] * len(_COLUMNS))}) "
@@ -81,8 +88,11 @@ def write_run(
         for article, fetched_at, status, gone in items:
             if gone:
                 batch.flush()  # an earlier change to this article in the run comes first
-                cur = conn.execute("DELETE FROM documents WHERE id = %s", (article.id,))
+                cur = conn.execute(
+                    "DELETE FROM documents WHERE id = %s RETURNING dup", (article.id,)
+                )
                 summary.removed += cur.rowcount
+                batch.touched.update(row[0] for row in cur.fetchall())
                 continue
             batch.add(article, fetched_at, status)
             summary.added += 1
@@ -112,6 +122,7 @@ class _Batch:
     def __init__(self, conn: psycopg.Connection) -> None:
         self.conn = conn
         self.pending: list[tuple[dict[str, Any], Fingerprint | None]] = []
+        self.touched: set[str] = set()  # groups whose original must be chosen again
 
     def __len__(self) -> int:
         return len(self.pending)
@@ -120,8 +131,15 @@ class _Batch:
         self.pending.append((to_document(article, fetched_at, status), fingerprint(article.text)))
 
     def flush(self) -> None:
-        if not self.pending:
-            return
+        """Groups and upserts the pending articles, then settles the groups touched so far."""
+        if self.pending:
+            self._upsert()
+        self._settle()
+
+    def _upsert(self) -> None:
+        ids = [doc["id"] for doc, _ in self.pending]
+        left = self.conn.execute("SELECT dup FROM documents WHERE id = ANY(%s)", (ids,))
+        self.touched.update(row[0] for row in left.fetchall())
         known = self._candidates()
         rows = []
         for doc, print_ in self.pending:
@@ -136,8 +154,37 @@ class _Batch:
                     # Newest first: a later version of an article replaces what the index held.
                     known.setdefault(band, []).insert(0, entry)
             rows.append(_row(doc, key, print_))
+            self.touched.add(key)
         self.conn.cursor().executemany(_UPSERT, rows)
         self.pending.clear()
+
+    def _settle(self) -> None:
+        """Flags the original of each touched group, and only it (one query to read the
+        groups, one to flip the flags that change; a new article with no copy is written
+        flagged and changes nothing)."""
+        if not self.touched:
+            return
+        rows = self.conn.execute(
+            "SELECT id, dup, url, named, pubday, representative FROM documents WHERE dup = ANY(%s)",
+            (sorted(self.touched),),
+        ).fetchall()
+        self.touched.clear()
+        groups: dict[str, dict[Copy, bool]] = {}
+        for doc_id, key, url, named, day, flagged in rows:
+            number = day.year * 10000 + day.month * 100 + day.day if day else 0
+            groups.setdefault(key, {})[Copy(doc_id, key, url, named, number)] = flagged
+        flip = [
+            copy.id
+            for members in groups.values()
+            for first in [original(list(members))]
+            for copy, flagged in members.items()
+            if flagged != (copy is first)
+        ]
+        if flip:
+            self.conn.execute(
+                "UPDATE documents SET representative = NOT representative WHERE id = ANY(%s)",
+                (flip,),
+            )
 
     def _candidates(self) -> dict[str, list[tuple[str, bytes, str]]]:
         """Indexed articles sharing a band with any pending one: band -> (id, signature, key)."""
@@ -188,6 +235,9 @@ def _row(doc: dict[str, Any], key: str, print_: Fingerprint | None) -> tuple[Any
         "dup": key,
         "lsh": list(print_.bands) if print_ else [],
         "minhash": print_.signature if print_ else None,
+        "named": doc.get("named", ""),
+        # A first copy stands for its story until another copy is settled as the original.
+        "representative": key == doc["id"],
     }
     return tuple(
         _clean(values[c]) if c not in ("authors", "evidence") else values[c] for c in _COLUMNS

@@ -16,6 +16,9 @@ from indexer.whoosh.analysis import EnglishAnalyzer, FastPositions
 
 # Bump when the schema or the enrichment changes in a way that needs `index --rebuild`.
 SCHEMA_VERSION = 4
+# Fields an index built before them takes in place, besides the stored-only ones (its documents
+# simply lack them until written again): `named`, which no query searches.
+ADDED_IN_PLACE = frozenset({"named"})
 
 
 class BM25(BM25F):
@@ -67,9 +70,13 @@ def make_schema() -> Schema:
         http_status=STORED(),
         extraction_method=STORED(),
         # Near-duplicates (indexer/duplicates.py): the group key, the id of the group's first
-        # article (the article's own id when it has no copy). The fingerprints that find copies
+        # indexed article (its own id when it has no copy). The fingerprints that find copies
         # live beside the index (duplicates.PrintStore).
         dup=ID(stored=True, sortable=True),
+        # The URL a copy names as its original (document.py): which copy of a group stands for
+        # the story is chosen when the index is read (duplicates.original), from this column,
+        # `pubday` and `dup`, so a copy arriving later never rewrites the others.
+        named=ID(sortable=True),
     )
 
 

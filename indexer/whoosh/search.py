@@ -25,6 +25,7 @@ from whoosh.searching import Searcher
 from whoosh.support.charset import accent_map
 from whoosh.support.levenshtein import levenshtein
 
+from indexer.duplicates import Copy, listed, original
 from indexer.facets import FACETS, DocSet, Facet, count
 from indexer.querylang import SEARCH_SECONDS, over_budget
 from indexer.request import SNIPPET_CHARS, SearchRequest
@@ -362,50 +363,36 @@ def get_document(index: LiveIndex, doc_id: str) -> dict[str, Any] | None:
 
 
 class _Groups:
-    """Copies of one story (the index's `dup` field names the group's representative).
+    """Copies of one story (the index's `dup` field names the group).
 
-    A result list shows each story once and facet counts and totals count stories, so a press
-    release syndicated to five sites does not look like five articles. An index without the
-    field (built before duplicate detection) simply has no groups.
+    A story is found, shown and counted through its original (`indexer.duplicates.original`,
+    chosen when an index state is first read): the other copies are left out of every
+    selection and listed under it, so a press release syndicated to five sites does not look
+    like five articles, and both backends answer alike (PostgreSQL keeps the same choice as a
+    flag). An index without the field (built before duplicate detection) has no groups.
     """
 
-    def __init__(self, group_of: dict[int, str], lead: dict[str, int]) -> None:
-        self.group_of = group_of  # docnum -> group key, only for documents with copies
-        self.lead = lead  # group key -> the representative's docnum, when it is indexed
-        self.members: dict[str, list[int]] = {}
-        for docnum, key in sorted(group_of.items()):
-            self.members.setdefault(key, []).append(docnum)
-        self.grouped = frozenset(group_of)
+    def __init__(self, copies: dict[int, list[int]]) -> None:
+        self.copies = copies  # an original's docnum -> its other copies' docnums, as listed
+        self.hidden = frozenset(d for others in copies.values() for d in others)
 
     def collapse(self, docs: set[int]) -> set[int]:
-        """One document per group: the representative when it is among `docs`, else the first."""
-        touched = docs & self.grouped
-        if not touched:
-            return docs
-        kept: dict[str, int] = {}
-        for docnum in sorted(touched):
-            key = self.group_of[docnum]
-            if key not in kept or self.lead.get(key) == docnum:
-                kept[key] = docnum
-        return (docs - touched) | set(kept.values())
+        """The stories among `docs`: every document but the copies under an original."""
+        return docs - self.hidden if self.hidden else docs
 
     def also(self, searcher: Searcher, docnum: int) -> list[dict[str, str | None]]:
         """The other copies of a document's story, as {"site", "url", "id"}."""
-        key = self.group_of.get(docnum)
-        if key is None:
-            return []
         out = []
-        for other in self.members[key]:
-            if other != docnum:
-                stored = searcher.stored_fields(other)
-                out.append(
-                    {
-                        "site": stored.get("site", ""),
-                        "site_name": stored.get("site_name") or None,
-                        "url": stored.get("url", ""),
-                        "id": stored["id"],
-                    }
-                )
+        for other in self.copies.get(docnum, ()):
+            stored = searcher.stored_fields(other)
+            out.append(
+                {
+                    "site": stored.get("site", ""),
+                    "site_name": stored.get("site_name") or None,
+                    "url": stored.get("url", ""),
+                    "id": stored["id"],
+                }
+            )
         return out
 
 
@@ -414,12 +401,15 @@ def _groups(searcher: Searcher) -> _Groups:
 
 
 def _read_groups(searcher: Searcher) -> _Groups:
-    """Reads the `dup` column and the ids in one pass each (a lookup per key took 27 s at
-    20,000 articles, where nearly every key is an article's own id)."""
+    """Reads the `dup` and `named` columns and the ids in one pass each (a lookup per key took
+    27 s at 20,000 articles, where nearly every key is an article's own id), then chooses each
+    group's original."""
     reader = searcher.reader()
     if "dup" not in searcher.schema.names():
-        return _Groups({}, {})
+        return _Groups({})
     keyed: dict[str, list[int]] = {}
+    named: dict[int, str] = {}
+    naming = "named" in searcher.schema.names()  # an index from before it names nothing
     for leaf, offset in reader.leaf_readers():
         # A segment written without the field (an old run, a hand-made document) has no
         # column: its stored fields say the same, more slowly.
@@ -431,17 +421,40 @@ def _read_groups(searcher: Searcher) -> _Groups:
         for docnum, key in keys:
             if key:
                 keyed.setdefault(key, []).append(docnum + offset)
+        if naming and leaf.has_column("named"):
+            column = leaf.column_reader("named")
+            for docnum in leaf.all_doc_ids():
+                if url := column[docnum]:
+                    named[docnum + offset] = _text(url)
     docnum_of = _docnums_by_id(reader)
-    group_of: dict[int, str] = {}
-    lead: dict[str, int] = {}
+    # A document with no key of its own (written before it had one) belongs to the group its id
+    # names.
+    with_key = {d for docnums in keyed.values() for d in docnums}
     for key, docnums in keyed.items():
-        rep = docnum_of.get(key)
-        members = set(docnums) | ({rep} if rep is not None else set())
-        if len(members) > 1:
-            group_of.update(dict.fromkeys(members, key))
-            if rep is not None:
-                lead[key] = rep
-    return _Groups(group_of, lead)
+        docnum = docnum_of.get(key)
+        if docnum is not None and docnum not in with_key:
+            docnums.append(docnum)
+    grouped = {key: docnums for key, docnums in keyed.items() if len(docnums) > 1}
+    if not grouped:
+        return _Groups({})
+    id_of = {docnum: i for i, docnum in docnum_of.items()}
+    days = _pubdays(searcher)
+    copies: dict[int, list[int]] = {}
+    for key, docnums in grouped.items():
+        urls = any(d in named for d in docnums)  # only then are the copies' URLs compared
+        group = {
+            Copy(
+                id=id_of.get(d, ""),
+                key=key,
+                url=searcher.stored_fields(d).get("url", "") if urls else "",
+                named=named.get(d, ""),
+                day=days[d],
+            ): d
+            for d in docnums
+        }
+        first = original(list(group))
+        copies[group[first]] = [group[c] for c in listed(group) if c is not first]
+    return _Groups(copies)
 
 
 def _docnums_by_id(reader: Any) -> dict[str, int]:
@@ -467,11 +480,17 @@ def _pubdays(searcher: Searcher) -> list[int]:
     """Each document's publication day as YYYYMMDD (0 when undated), by document number."""
 
     def read(searcher: Searcher) -> list[int]:
+        # Segment by segment: a segment with no dated document has no column, and Whoosh's
+        # column over several segments then reads the next segment's days at wrong offsets.
         reader = searcher.reader()
-        if not reader.has_column("pubday"):
-            return [0] * reader.doc_count_all()
-        column = reader.column_reader("pubday")
-        return [0 if (d := column[n]) == _MISSING_DAY else d for n in range(reader.doc_count_all())]
+        days = [0] * reader.doc_count_all()
+        for leaf, offset in reader.leaf_readers():
+            if leaf.has_column("pubday"):
+                column = leaf.column_reader("pubday")
+                for n in range(leaf.doc_count_all()):
+                    if (day := column[n]) != _MISSING_DAY:
+                        days[offset + n] = day
+        return days
 
     return _per_state.get(searcher, "pubdays", read)
 

@@ -28,7 +28,7 @@ from indexer.document import IndexSummary, Item, Progress, to_document
 from indexer.duplicates import DuplicateFinder, PrintStore, fingerprint
 from indexer.errors import IndexAccessError
 from indexer.whoosh.codec import FastW3Codec
-from indexer.whoosh.schema import SCHEMA_VERSION, make_schema
+from indexer.whoosh.schema import ADDED_IN_PLACE, SCHEMA_VERSION, make_schema
 from indexer.whoosh.subwriters import SubWriterDied, WatchedMpWriter
 
 STATE_FILE = "innosearch-state.json"
@@ -186,9 +186,12 @@ def write_items(
     version = int(state.get("schema_version", 0))
     schema = make_schema()
     missing = set(schema.names()) - set(ix.schema.names())
-    # A stored-only field (site_name) is added to an older index in place: its documents
-    # simply lack it until they are written again. A searched field needs a rebuild.
-    addable = sorted(name for name in missing if type(schema[name]) is STORED)
+    # A stored-only field (site_name), or one no query searches (ADDED_IN_PLACE), is added to
+    # an older index in place: its documents simply lack it until they are written again. A
+    # searched field needs a rebuild.
+    addable = sorted(
+        name for name in missing if type(schema[name]) is STORED or name in ADDED_IN_PLACE
+    )
     if missing - set(addable) or (version < SCHEMA_VERSION and ix.doc_count_all()):
         ix.close()
         raise IndexAccessError(

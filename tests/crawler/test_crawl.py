@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from crawler.crawl import CrawlProgress, crawl, read_page
+from crawler.crawl import CrawlProgress, crawl, page_article, read_page
 from crawler.fetch import Fetcher, utc_now
 from crawler.settings import CrawlSettings
 from crawler.store import CrawlStore
@@ -429,3 +429,18 @@ def test_a_crawl_that_raises_is_history_and_the_next_starts_afresh(
     assert failed["pages_fetched"] == 2 and failed["hosts"] == ["127.0.0.1"]
     assert (finished["site"], finished["ok"]) == ("127.0.0.1", True)
     assert failed["articles_new"] + finished["articles_new"] == 5
+
+
+def test_a_canonical_link_to_another_site_names_the_copys_source() -> None:
+    """A syndicated copy keeps its own document (its id and site: another site's canonical is
+    not trusted to merge pages) and remembers the source it names, which the index shows first
+    when it holds it."""
+    html = article_page("alpha", "Alpha", canonical="https://wire.example.net/news/alpha")
+    article, _page, _verdict = page_article(html.encode(), "http://herald.test/alpha", {})
+    assert article is not None
+    assert (article.canonical_url, article.site) == ("http://herald.test/alpha", "herald.test")
+    assert article.original_url == "https://wire.example.net/news/alpha"
+    same_site = article_page("alpha", "Alpha", canonical="http://herald.test/news/alpha")
+    article, _page, _verdict = page_article(same_site.encode(), "http://herald.test/print", {})
+    assert article is not None and article.original_url is None
+    assert article.canonical_url == "http://herald.test/news/alpha"

@@ -19,3 +19,18 @@ def backend(request: pytest.FixtureRequest, built_index: Path) -> Any:
     index = WhooshIndex(built_index)
     request.addfinalizer(index.close)
     return index
+
+
+@pytest.fixture(params=["whoosh", "postgres"])
+def empty_backend(request: pytest.FixtureRequest, tmp_path: Path) -> Any:
+    """A new empty index in a folder, then in a new PostgreSQL database: a test taking it
+    writes and checks what both backends must answer alike."""
+    if request.param == "postgres":
+        from indexer.postgres.index import PostgresIndex
+
+        server = request.getfixturevalue("pg_server")
+        index: Any = PostgresIndex(server.url(server.create_database()), migrate_schema=True)
+    else:
+        index = WhooshIndex(tmp_path / "index")
+    request.addfinalizer(index.close)
+    return index

@@ -10,8 +10,10 @@ import subprocess
 import sys
 import zlib
 from collections.abc import Iterator
+from datetime import date
 from difflib import SequenceMatcher
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -19,6 +21,7 @@ from whoosh import index as whoosh_index
 
 from crawler.article import Article
 from indexer.duplicates import _A, _B, SHINGLE_WORDS, THRESHOLD, PrintStore, fingerprint
+from indexer.request import SearchRequest
 from indexer.whoosh import index_articles, write
 from indexer.whoosh.write import index_location
 
@@ -193,3 +196,100 @@ def test_a_failed_run_leaves_no_fingerprints(tmp_path: Path) -> None:
     index_articles(tmp_path, [_article("y", copy_of(STORY))])
     # "x" was never indexed, so "y" must not be filed under it.
     assert groups(tmp_path) == {"c": "c", "y": "y"}
+
+
+# ---- which copy stands for the story: its original, on both backends ----------------------------
+
+
+def _dated(doc_id: str, site: str, published: str | None, text: str = STORY, **kw: str) -> Article:
+    return Article(
+        url=f"https://{site}/gan-line",
+        id=doc_id,
+        title=f"GaN pilot line ({site})",
+        text=text,
+        published=published,
+        **kw,
+    )
+
+
+def _story(backend: Any, q: str = "gallium", **kwargs: Any) -> tuple[list[str], list[list[str]]]:
+    """The ids of the results, and for each the ids of the copies listed under it."""
+    result = backend.search(SearchRequest(q=q, **kwargs))
+    assert result["total"] == len(result["results"])  # every story fits on the page here
+    return [r["id"] for r in result["results"]], [
+        [a["id"] for a in r["also"]] for r in result["results"]
+    ]
+
+
+def _put(*articles: Article) -> list[tuple[Article, None, None, bool]]:
+    return [(a, None, None, False) for a in articles]
+
+
+def test_the_earliest_published_copy_is_the_result_with_the_others_under_it(
+    empty_backend: Any,
+) -> None:
+    """Three copies crawled in another order than their dates: the wire's copy, crawled last,
+    was published first; the copies are listed earliest first."""
+    empty_backend.write(
+        _put(
+            _dated("herald", "herald.example.com", "2024-03-15", copy_of(STORY)),
+            _dated("daily", "daily.example.org", "2024-03-16", copy_of(STORY)),
+            _dated("wire", "wire.example.net", "2024-03-14"),
+        )
+    )
+    assert _story(empty_backend) == (["wire"], [["herald", "daily"]])
+    result = empty_backend.search(SearchRequest(q="", filters={"year": ["2024"]}, timeline=True))
+    assert result["total"] == 1 and result["facets"]["year"] == {"2024": 1}
+    assert result["timeline"]["counts"] == [{"period": "2024-03", "count": 1}]
+
+
+def test_an_earlier_copy_arriving_in_a_later_run_becomes_the_result(empty_backend: Any) -> None:
+    empty_backend.write(_put(_dated("herald", "herald.example.com", "2024-03-15", copy_of(STORY))))
+    empty_backend.write(_put(_dated("daily", "daily.example.org", "2024-03-16", copy_of(STORY))))
+    assert _story(empty_backend) == (["herald"], [["daily"]])
+    empty_backend.write(_put(_dated("wire", "wire.example.net", "2024-03-14")))
+    assert _story(empty_backend) == (["wire"], [["herald", "daily"]])
+    # Counted once, under the original's date: browsing, a year, the copies' own day.
+    assert _story(empty_backend, q="", sort="date") == (["wire"], [["herald", "daily"]])
+    assert empty_backend.search(SearchRequest(q="", date_from=date(2024, 3, 16)))["total"] == 0
+    # The original gone from its site: the next earliest stands for the story.
+    empty_backend.write([(_dated("wire", "wire.example.net", "2024-03-14"), None, None, True)])
+    assert _story(empty_backend) == (["herald"], [["daily"]])
+    # A copy re-crawled with an earlier date than the others takes the story over.
+    empty_backend.write(_put(_dated("daily", "daily.example.org", "2024-03-01", copy_of(STORY))))
+    assert _story(empty_backend) == (["daily"], [["herald"]])
+
+
+def test_without_dates_the_first_crawled_copy_stands_for_the_story(empty_backend: Any) -> None:
+    empty_backend.write(_put(_dated("first", "one.example.com", None, copy_of(STORY))))
+    empty_backend.write(
+        _put(
+            _dated("second", "two.example.com", None),
+            _dated("dated", "three.example.com", "2024-05-01", copy_of(STORY)),
+        )
+    )
+    # A dated copy is earlier than undated ones; without it, the first crawled.
+    assert _story(empty_backend) == (["dated"], [["first", "second"]])
+    empty_backend.write([(_dated("dated", "three.example.com", "2024-05-01"), None, None, True)])
+    assert _story(empty_backend) == (["first"], [["second"]])
+
+
+def test_a_copy_naming_another_as_its_canonical_source_defers_to_it(empty_backend: Any) -> None:
+    """The reprint is dated earlier (a time zone, a wrong date), but its page names the wire's
+    article as the canonical one: the wire's copy is the original."""
+    wire = _dated("wire", "wire.example.net", "2024-03-14")
+    reprint = _dated(
+        "reprint",
+        "herald.example.com",
+        "2024-03-13",
+        copy_of(STORY),
+        original_url="https://wire.example.net/gan-line",
+    )
+    elsewhere = _dated("other", "daily.example.org", "2024-03-12", copy_of(STORY))
+    empty_backend.write(_put(reprint))
+    assert _story(empty_backend) == (["reprint"], [[]])  # the source is not indexed (yet)
+    empty_backend.write(_put(wire))
+    assert _story(empty_backend) == (["wire"], [["reprint"]])
+    # A copy that names no source and is earlier still is the original.
+    empty_backend.write(_put(elsewhere))
+    assert _story(empty_backend) == (["other"], [["reprint", "wire"]])

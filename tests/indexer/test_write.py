@@ -42,10 +42,10 @@ def small_bulk(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(write_module._BULK_WRITER, "batchsize", 4)
 
 
-def _everything(path: Path) -> dict:
+def _everything(path: Path, q: str = "") -> dict:
     live = LiveIndex(path)
     try:
-        return search(live, SearchRequest(q="", per_page=100))
+        return search(live, SearchRequest(q=q, per_page=100))
     finally:
         live.close()
 
@@ -165,16 +165,18 @@ def test_an_index_of_an_older_format_is_not_written_into(tmp_path: Path) -> None
 def test_an_index_from_before_site_names_keeps_answering_and_gains_them(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """An index built before the site_name field: its documents show the host alone, and the
-    next run adds the field in place (stored only: no rebuild) for the articles it writes."""
+    """An index built before the site_name and named fields: its documents show the host
+    alone, and the next run adds the fields in place (no rebuild) for the articles it writes."""
+    added = ("site_name", "named")
 
     def old_schema() -> Any:
         schema = make_schema()
-        schema.remove("site_name")
+        for name in added:
+            schema.remove(name)
         return schema
 
     def old_document(*args: Any) -> dict:
-        return {k: v for k, v in to_document(*args).items() if k != "site_name"}
+        return {k: v for k, v in to_document(*args).items() if k not in added}
 
     with monkeypatch.context() as old:
         old.setattr(write_module, "make_schema", old_schema)
@@ -186,6 +188,19 @@ def test_an_index_from_before_site_names_keeps_answering_and_gains_them(
     index_articles(tmp_path / "ix", [fresh])
     shown = {r["id"]: r["site_name"] for r in _everything(tmp_path / "ix")["results"]}
     assert shown[fresh.id] == "N" and shown["chips-nanjing"] is None  # until written again
+    # A reprint naming its source (dated earlier) defers to it, read from the added column.
+    text = "A solar glass plant in Hefei starts its second furnace this week, the company says. "
+    source = Article(url="https://wire.example/g", id="g", text=text * 4, published="2024-06-02")
+    reprint = Article(
+        url="https://herald.example/g",
+        id="r",
+        text=text * 4,
+        published="2024-06-01",
+        original_url="https://wire.example/g",
+    )
+    index_articles(tmp_path / "ix", [reprint, source])
+    (hit,) = _everything(tmp_path / "ix", q="furnace")["results"]
+    assert hit["id"] == "g" and [a["id"] for a in hit["also"]] == ["r"]
 
 
 def test_an_index_enriched_with_other_facet_data_asks_for_a_rebuild(

@@ -9,7 +9,6 @@ chromium skips the tests on a workstation and fails them under CI=true, where it
 from __future__ import annotations
 
 import os
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,6 +18,8 @@ import pytest
 
 from indexer.whoosh import index_articles
 from tests.conftest import fixture_articles
+from tests.loopback import running
+from web import get_index
 from web.server import make_server, server_url
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -37,15 +38,14 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @contextmanager
 def served(index_dir: Path, config: dict[str, Any] | None = None) -> Iterator[str]:
-    """A waitress server over `index_dir` on a free loopback port, in a thread: its address."""
+    """A waitress server over `index_dir` on a free loopback port, in a thread (stopped from
+    its own loop: `tests.loopback.running`): its address."""
     server = make_server(index_dir, host="127.0.0.1", port=0, threads=4, config=config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
     try:
-        yield server_url(server)
+        with running(server):
+            yield server_url(server)
     finally:
-        server.close()
-        thread.join(timeout=5)
+        get_index(server.flask_app).close()  # its searchers, once no request can use them
 
 
 @pytest.fixture(scope="session")

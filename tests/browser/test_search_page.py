@@ -7,7 +7,6 @@ import csv
 import gzip
 import io
 import itertools
-import threading
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -16,8 +15,7 @@ import pytest
 
 from crawler.article import Article
 from indexer.whoosh import index_articles
-from tests.browser.conftest import keep_screenshot
-from web.server import make_server, server_url
+from tests.browser.conftest import keep_screenshot, served
 
 
 def bars(page: object) -> dict[str, str]:
@@ -149,14 +147,8 @@ def news_site(shared: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     ]
     index_dir = tmp_path_factory.mktemp("news-index")
     index_articles(index_dir, articles)
-    server = make_server(index_dir, host="127.0.0.1", port=0, threads=4)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    try:
-        yield server_url(server)
-    finally:
-        server.close()
-        thread.join(timeout=5)
+    with served(index_dir) as url:
+        yield url
 
 
 def _ymd(value: str) -> str | None:

@@ -24,6 +24,7 @@ import requests
 from crawler.article import Article
 from indexer.whoosh import index_articles
 from tests.conftest import fixture_articles
+from tests.loopback import running
 from tests.test_live_refresh import article
 from web import create_app, get_index
 from web.server import serve_app, server_url
@@ -36,17 +37,14 @@ MAX_COMMITS = 60
 @contextmanager
 def loopback_server(index_dir: Path, config: dict[str, Any] | None = None) -> Iterator[str]:
     """The app served by waitress (`web.server.serve_app`) on 127.0.0.1 and a free port, run
-    in a thread; yields its URL, then stops it and closes the app's index."""
+    in a thread (`tests.loopback.running`); yields its URL, then stops it and closes the app's
+    index."""
     app = create_app({**(config or {}), "INDEX_DIR": str(index_dir)})
     server = serve_app(app, port=0, threads=4)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
     try:
-        yield server_url(server)
+        with running(server):
+            yield server_url(server)
     finally:
-        server.task_dispatcher.shutdown()
-        server.close()
-        thread.join(timeout=5)
         get_index(app).close()
 
 

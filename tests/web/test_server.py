@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import json
 import socket
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -105,3 +106,20 @@ def test_a_silent_connection_is_closed_after_the_idle_timeout(built_index: Path)
             started = time.monotonic()
             assert conn.recv(100) == b""  # closed by the server, not by our timeout
             assert time.monotonic() - started < 8
+
+
+def test_a_server_run_in_a_thread_stops_with_its_connections(built_index: Path) -> None:
+    """`tests.loopback.running`, under every thread-run server of the tests: leaving it ends
+    the loop's thread at once and closes a connection still open, rather than leaving the loop
+    serving a closed server while the next test reuses its descriptors."""
+    before = set(threading.enumerate())
+    with contextlib.ExitStack() as stack:
+        with loopback_server(built_index) as url:
+            host, port = url.removeprefix("http://").rstrip("/").rsplit(":", 1)
+            conn = stack.enter_context(socket.create_connection((host, int(port)), timeout=10))
+            conn.sendall(b"GET /api/search?q=chip HTTP/1.1\r\n")  # half a request, no more
+            time.sleep(0.2)  # the server has taken the connection
+            (loop,) = [t for t in set(threading.enumerate()) - before if t.name == "waitress-loop"]
+            started = time.monotonic()
+        assert conn.recv(100) == b"" and time.monotonic() - started < 5  # closed by the stop
+    assert not loop.is_alive()

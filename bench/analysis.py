@@ -21,7 +21,6 @@ import json
 import logging
 import os
 import sys
-import threading
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -30,6 +29,7 @@ sys.path.insert(0, str(REPO))
 
 from bench import corpus  # noqa: E402
 from bench.speed import Query, choose_queries, drive, load_ours  # noqa: E402
+from tests.loopback import running  # noqa: E402
 from web.server import make_server  # noqa: E402
 
 WARMUP = 10
@@ -77,9 +77,7 @@ def main() -> int:
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)  # "Task queue depth" under load
     server = make_server(index, port=0, threads=4, config={"RATE_LIMIT_PER_SECOND": 0})
     port = server.effective_port
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    try:
+    with running(server):  # stopped from its own loop, then closed
         print(f"{len(records)} articles, {args.queries} queries per endpoint, index {index}")
         print(f"{'endpoint':<22} {'p50 ms':>8} {'p95 ms':>8} {'errors':>7}")
         failed = False
@@ -91,9 +89,6 @@ def main() -> int:
             if name == "trends by chain":
                 verdict = "meets" if load.p(0.95) < BUDGET_MS else "misses"
                 print(f"{'':<22} ({verdict} issue 17's {BUDGET_MS} ms at p95)")
-    finally:
-        server.close()
-        thread.join(timeout=5)
     print("load average: " + " ".join(f"{x:.2f}" for x in os.getloadavg()))
     return 1 if failed else 0
 

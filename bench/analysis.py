@@ -3,15 +3,18 @@ comparison of three queries, and the plain timeline beside them, over real HTTP.
 
     .venv/bin/python bench/analysis.py                     # 25,000 articles, 100 queries each
     .venv/bin/python bench/analysis.py --index postgresql://...   # an index already loaded
+    .venv/bin/python bench/analysis.py --postgresql        # loaded into a throwaway cluster
     .venv/bin/python bench/analysis.py --queries 200 --size 100000
 
 The corpus is `bench/corpus.py`'s; the index is built once with `innosearch index --from-jsonl`
-into the cache dir (`analysis-index-SIZE`, reused while it is there; `--rebuild` redoes it),
-unless `--index` names one. The queries are `bench/speed.py`'s (1-3 title words of mid document
-frequency, a quarter with a year and a quarter with a chain selected, fixed seed): a researcher's
-typical query. One waitress server in this process (`web.server.make_server`, no crawl store:
-the coverage part reads nothing), driven by one client with a keep-alive connection after a
-warm-up of 10 requests per endpoint; it prints latency p50 / p95 per endpoint and the load.
+into the cache dir (`analysis-index-SIZE`, reused while it is there; `--rebuild` redoes it), unless
+`--index` names one; `--postgresql` loads it into a throwaway PostgreSQL cluster on loopback
+(tests/pg_server.py, as bench/backends.py does) and measures that backend. The queries are
+`bench/speed.py`'s (1-3 title words of mid document frequency, a quarter with a year and a quarter
+with a chain selected, fixed seed): a researcher's typical query. One waitress server in this
+process (`web.server.make_server`, no crawl store: the coverage part reads nothing), driven by one
+client with a keep-alive connection after a warm-up of 10 requests per endpoint; it prints latency
+p50 / p95 per endpoint and the load.
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from bench import corpus  # noqa: E402
-from bench.speed import Query, choose_queries, drive, load_ours  # noqa: E402
+from bench.speed import BIN, Query, choose_queries, drive, load_ours, timed  # noqa: E402
 from tests.loopback import running  # noqa: E402
 from web.server import make_server  # noqa: E402
 
@@ -65,12 +68,30 @@ def main() -> int:
     parser.add_argument("--queries", type=int, default=100, help="per endpoint (default 100)")
     parser.add_argument("--index", help="an index already loaded (directory or postgresql://)")
     parser.add_argument("--rebuild", action="store_true", help="rebuild the cached index")
+    parser.add_argument(
+        "--postgresql", action="store_true", help="load a throwaway PostgreSQL index and measure it"
+    )
     args = parser.parse_args()
+    if args.postgresql:
+        from tests.pg_server import running as cluster
 
+        with cluster() as pg:
+            url = pg.url(pg.create_database("analysis"))
+            corpus_path = corpus.build(args.size)
+            seconds, _peak = timed(
+                [str(BIN / "innosearch"), "index", "--from-jsonl", str(corpus_path), "--index", url]
+            )
+            print(f"loaded {args.size} articles into PostgreSQL in {seconds:.0f} s")
+            return run(args, url)
+    return run(args, args.index)
+
+
+def run(args: argparse.Namespace, given: str | None) -> int:
+    """Builds the cached Whoosh index unless an index is `given`, then measures."""
     corpus_path = corpus.build(args.size)
     records = [json.loads(line) for line in corpus_path.open(encoding="utf-8")]
-    index = args.index or str(corpus.cache_dir() / f"analysis-index-{args.size}")
-    if not args.index and (args.rebuild or not Path(index).exists()):
+    index = given or str(corpus.cache_dir() / f"analysis-index-{args.size}")
+    if not given and (args.rebuild or not Path(index).exists()):
         seconds, _peak = load_ours(corpus_path, Path(index))
         print(f"indexed {len(records)} articles into {index} in {seconds:.0f} s")
     queries = choose_queries(records, args.queries)

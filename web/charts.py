@@ -81,10 +81,13 @@ def coverage_bands(
         if x0 is None or x1 is None:
             continue
         width = max(MIN_BAND, x1 - x0)
+        right = x0 > left + step * len(periods) / 2  # a label there reads leftwards
         bands.append(
             {
                 "x": round(x0, 2),
                 "width": round(width, 2),
+                "label_x": round(x0 + width - 3 if right else x0 + 3, 2),
+                "anchor": "end" if right else "start",
                 "kind": gap["kind"],
                 "label": f"{gap['site']}: {gap['kind']}" if width >= LABEL_MIN else "",
                 "text": describe_gap(gap),

@@ -85,6 +85,7 @@ def test_trends_by_chain_from_the_search_page(sample: str, browser: object) -> N
             "herald: 42 failed runs from 2022-03-01 to 2022-04-13"
             in page.locator(".coverage").inner_text()
         )
+        page.mouse.move(0, 0)  # no hover highlight in the picture
         keep(page, "trends-page")
         page.select_option("select[name=by]", "country")
         page.locator(".analysis-form button").click()
@@ -116,6 +117,7 @@ def test_compare_three_queries_on_one_timeline(sample: str, browser: object) -> 
             "aria-label"
         )
         assert page.locator("svg.lines rect.gap").count() >= 1
+        page.mouse.move(0, 0)
         keep(page, "compare-page")
         assert not errors, errors
 

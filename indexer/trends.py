@@ -13,6 +13,8 @@ they carry) and `Backend.timeline`; everything else is computed here, once for b
 
 from __future__ import annotations
 
+import threading
+import weakref
 from collections import Counter
 from dataclasses import replace
 from typing import Any, Protocol
@@ -32,6 +34,7 @@ class Counting(Protocol):
     """What trends need of an index (`indexer.backend.Backend` has it)."""
 
     def timeline(self, request: SearchRequest) -> dict[str, Any]: ...
+    def generation(self) -> int: ...
     def breakdown(
         self, request: SearchRequest, facet: str
     ) -> dict[tuple[int, tuple[str, ...]], int]: ...
@@ -114,9 +117,8 @@ class _Frame:
         shape = timeline_of(dated, 0, request.interval)
         self.interval: str = shape["interval"]
         self.periods: list[str] = [c["period"] for c in shape["counts"]]
-        everything = index.timeline(SearchRequest(interval="month"))
-        all_months = _months(everything)
-        self.undated = int(everything["undated"])
+        all_months = denominator(index)
+        self.undated = all_months.get(0, 0)
         self.all_stories = self._per_period(all_months)
 
     def _period(self, month: int) -> str:
@@ -153,6 +155,27 @@ class _Frame:
                 row |= {"matching": per[p], "share": _share(per[p], self.all_stories[p])}
             rows.append(row)
         return rows
+
+
+_denominators: weakref.WeakKeyDictionary[Any, tuple[int, Counter[int]]] = (
+    weakref.WeakKeyDictionary()
+)
+_denominators_lock = threading.Lock()
+
+
+def denominator(index: Counting) -> Counter[int]:
+    """Every story of the index by month (0: undated), computed once per index generation:
+    the same for every trend and comparison until the next write, and on Whoosh half the
+    time of a trend by chain when computed each time (86 of 155 ms at 25,000 articles)."""
+    generation = index.generation()
+    with _denominators_lock:
+        cached = _denominators.get(index)
+    if cached is not None and cached[0] == generation:
+        return cached[1]
+    months = _months(index.timeline(SearchRequest(interval="month")))
+    with _denominators_lock:
+        _denominators[index] = (generation, months)
+    return months
 
 
 def _months(timeline: dict[str, Any]) -> Counter[int]:

@@ -8,6 +8,7 @@ import csv
 import gzip
 from collections.abc import Iterator
 from datetime import date, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,8 @@ from indexer.backend import WhooshIndex
 from indexer.request import SearchRequest
 from indexer.trends import NONE, OTHER, compare, trends
 from indexer.whoosh import index_articles
+from indexer.whoosh.write import write_items
+from tests.conftest import fixture_articles
 from web.charts import period_bounds
 
 NEWS_ARTICLES = 900  # a slice of NewsArticles (Dec 2016 - Mar 2017): months, many countries
@@ -167,3 +170,39 @@ def test_both_backends_compare_alike_on_real_news(news_indexes: tuple[Any, Any])
     data = compare(whoosh, requests)
     assert all(s["total"] == total(whoosh, s["query"]) for s in data["series"])
     assert compare(pg, requests) == data
+
+
+@pytest.mark.parametrize("engine", ["whoosh", "postgres"])
+def test_the_denominator_follows_each_write(
+    engine: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """All stories of a period are computed once per index generation, and again after a
+    write: a story added later counts in the next trend."""
+    from indexer.postgres.index import PostgresIndex
+
+    articles = fixture_articles()
+    if engine == "postgres":
+        server = request.getfixturevalue("pg_server")
+        url = server.url(server.create_database("denominator"))
+        index: Any = PostgresIndex(url, migrate_schema=True)
+        write = index.write
+    else:
+        index_articles(tmp_path, [])
+        index = WhooshIndex(tmp_path)
+        write = partial(write_items, tmp_path, progress=None)
+    try:
+        write((a, None, None, False) for a in articles[:1])
+        before = trends(index, SearchRequest(), "chain")["periods"]
+        assert before == [{"period": "2021-10", "all_stories": 1, "matching": 1, "share": 1.0}]
+        late = Article(
+            url="https://news.example.com/late",
+            id="late",
+            title="Wafer fab",
+            text="A second chip plant opens in Nanjing.",
+            published="2021-10-30",
+        )
+        write([(late, None, None, False)])
+        after = trends(index, SearchRequest(q="nanjing"), "chain")["periods"]
+        assert after == [{"period": "2021-10", "all_stories": 2, "matching": 2, "share": 1.0}]
+    finally:
+        index.close()

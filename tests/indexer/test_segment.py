@@ -14,6 +14,7 @@ from indexer.document import to_document
 from indexer.whoosh.codec import FastW3Codec
 from indexer.whoosh.schema import make_schema
 from indexer.whoosh.segment import SegmentWriter
+from tests.indexer.test_codec import _term_stats
 
 
 def labelled_articles(shared: Path) -> list[Article]:
@@ -47,18 +48,6 @@ def _build(path: Path, documents: list[dict], ours: bool, limitmb: int) -> whoos
 def _everything(reader: IndexReader) -> dict:
     """Every posting, stored field, field length, column value and term statistic."""
     count = reader.doc_count_all()
-    stats = {}
-    for fieldname, text in reader.all_terms():
-        info = reader.term_info(fieldname, text)
-        stats[fieldname, text] = (
-            info.weight(),
-            info.doc_frequency(),
-            info.min_length(),
-            info.max_length(),
-            info.max_weight(),
-            info.min_id(),
-            info.max_id(),
-        )
     return {
         "postings": list(reader.iter_postings()),
         "stored": list(reader.all_stored_fields()),
@@ -67,7 +56,7 @@ def _everything(reader: IndexReader) -> dict:
         },
         "totals": {f: reader.field_length(f) for f in ("title", "text")},
         "columns": {f: list(reader.column_reader(f)) for f in ("site", "dup", "pubday")},
-        "stats": stats,
+        "stats": _term_stats(reader),
     }
 
 

@@ -9,8 +9,8 @@ the whole command on a busy machine mixes waiting with work. Here the same code 
 stage in one process over the records of `bench/corpus.py`, each timed in CPU seconds
 (`time.process_time`, which other work on the machine moves far less than wall time): reading
 the JSON lines, enrichment with the document's fields, near-duplicate fingerprints and groups,
-Whoosh's per-document work (analysis, stored fields, sorting pool) and the segment's postings
-written at the end. It prints ms per article and each stage's share, with the load average.
+the segment writer's per-document work (analysis, stored fields, postings held by term) and the
+segment's postings written at the end. It prints ms per article and each stage's share, with the load average.
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ from indexer.duplicates import DuplicateFinder, PrintStore, fingerprint  # noqa:
 from indexer.enrich import enrich  # noqa: E402
 from indexer.whoosh.codec import FastW3Codec  # noqa: E402
 from indexer.whoosh.schema import make_schema  # noqa: E402
+from indexer.whoosh.segment import SegmentWriter  # noqa: E402
 from innosearch.records import Skipped, read_articles  # noqa: E402
 
 
@@ -52,7 +53,8 @@ def main() -> int:
 
     with tempfile.TemporaryDirectory() as tmp:
         ix = whoosh_index.create_in(tmp, make_schema())
-        writer = ix.writer(codec=FastW3Codec(), limitmb=2048, compound=False)
+        # The segment writer each sub-writer of a bulk build runs.
+        writer = SegmentWriter(ix, codec=FastW3Codec(), limitmb=2048, compound=False)
         prints = PrintStore(tmp)
         duplicates = DuplicateFinder(prints)
         enrich("warm-up", "the caches and vocabularies load once", None)

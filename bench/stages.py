@@ -10,7 +10,8 @@ stage in one process over the records of `bench/corpus.py`, each timed in CPU se
 (`time.process_time`, which other work on the machine moves far less than wall time): reading
 the JSON lines, enrichment with the document's fields, near-duplicate fingerprints and groups,
 the segment writer's per-document work (analysis, stored fields, postings held by term) and the
-segment's postings written at the end. It prints ms per article and each stage's share, with the load average.
+segment's postings written at the end. It prints ms per article and each stage's share, with
+the load average.
 """
 
 from __future__ import annotations

@@ -8,6 +8,18 @@ scopes a group), wildcards (``semicond*``, ``wom?n``), and ranges of years and d
 (``year:[2020 TO 2022]``, ``date:2021-10``, ``date:[2020 TO 2021-06]``, either end open).
 A ``name:value`` with any other name is searched as the words it holds.
 
+Words as researchers type them (issue 16), alike on both backends:
+- common words (stop words such as "the", "this", "being", and one-letter words) are left out
+  of a query, as they carry little meaning, unless the query has nothing else: `the who` or
+  `this` searches them (both indexes keep them), as Elasticsearch and Google do; inside quotes
+  they always count, so ``"department of energy"`` is that exact phrase;
+- a word typed in capitals, 2 to 5 letters (`ACRONYM`: US, IT, AI), is searched as written:
+  `US` finds "US sanctions", not "let us", while `us` is the common word; only in a query
+  written all in capitals (two words or more: SOLAR PANELS) are capitals ignored, and inside
+  quotes they are ignored too;
+- `3D` and `3-D` are one word (`3D printing` finds "3D-printing" and "3-D printing"), and
+  `C++` and `C#` are words of their own.
+
 Each backend translates the tree (`indexer.whoosh.query` for Whoosh, `indexer.postgres.query` for
 PostgreSQL) and normalises words with its own analyzer, so stemming and stop words match
 what it indexed. What the backends cannot do alike is stated here, once, and tested
@@ -46,6 +58,10 @@ MAX_EXPANSION = 256
 SEARCH_SECONDS = 10.0  # wall-clock budget of one search; past it the search stops, 400
 
 _EVERYTHING = {"", "*", "*:*"}
+# A word in capitals searched as written (US, IT, AI); both indexes hold this form beside the
+# ordinary lower-case one.
+ACRONYM = re.compile(r"[A-Z]{2,5}")
+_LETTERS = re.compile(r"[^\W\d_]{2,}")
 _OPERATORS = ("AND", "OR", "NOT", "ANDNOT")
 
 # Scopes a user may type -> the field or facet they restrict.
@@ -94,10 +110,11 @@ class QueryError(ValueError):
 
 
 def nothing_to_search(text: str | None) -> QueryError:
-    """What both backends answer when analysis leaves no word to search for."""
+    """What both backends answer when analysis leaves no word to search for (even keeping
+    common words): only punctuation or symbols."""
     return QueryError(
-        f"nothing to search for in {(text or '').strip()[:40]!r}: its words are too common "
-        "(the, of) or too short; add a more specific word"
+        f"nothing to search for in {(text or '').strip()[:40]!r}: it has no word (letters or "
+        "digits); add one"
     )
 
 
@@ -115,9 +132,10 @@ def over_budget() -> QueryError:
 class Words:
     """A word, a "phrase" or a wild*card, in the title and text or in one of them.
 
-    ``kind`` is "plain" (one word as typed; the analyzer may split it), "phrase" (words in
-    order, within ``slop`` positions when given), "prefix" (``text`` is the part before a
-    final ``*``) or "wildcard" (``text`` holds ``*`` or ``?`` elsewhere).
+    ``kind`` is "plain" (one word as typed; the analyzer may split it), "acronym" (a word in
+    capitals matched as written, `ACRONYM`), "phrase" (words in order, within ``slop``
+    positions when given), "prefix" (``text`` is the part before a final ``*``) or
+    "wildcard" (``text`` holds ``*`` or ``?`` elsewhere).
     """
 
     kind: str
@@ -330,6 +348,8 @@ def _scoped(
 def _word(word: str, scope: str | None, text: str, typed: str = "") -> Words:
     """A word as typed (``typed``: with its scope, as the user wrote it)."""
     if "*" not in word and "?" not in word:
+        if ACRONYM.fullmatch(word) and not _shouted(text):
+            return Words("acronym", word, scope)
         return Words("plain", word, scope)
     stem = re.split(r"[*?]", word, maxsplit=1)[0]
     typed = typed or word
@@ -341,6 +361,18 @@ def _word(word: str, scope: str | None, text: str, typed: str = "") -> Words:
     if word.endswith("*") and "?" not in word and "*" not in word.rstrip("*"):
         return Words("prefix", word.rstrip("*"), scope)
     return Words("wildcard", word, scope)
+
+
+def _shouted(text: str) -> bool:
+    """A query of two words or more written all in capitals: its capitals say nothing."""
+    return shouted(text) and len([w for w in _LETTERS.findall(text) if w not in _OPERATORS]) > 1
+
+
+def shouted(text: str) -> bool:
+    """Text of two words or more written all in capitals (a wire headline, SOLAR PANELS): its
+    capitals say nothing, so it gives no acronym forms. str.isupper() first: it costs nothing
+    on the ordinary text of an article."""
+    return text.isupper() and len(_LETTERS.findall(text)) > 1
 
 
 def _check_slop(slop: str | None, m: re.Match[str], text: str) -> None:

@@ -43,8 +43,8 @@ def shared() -> Path:
     return path
 
 
-def fixture_articles() -> list[Article]:
-    lines = (FIXTURES / "articles.jsonl").read_text(encoding="utf-8").splitlines()
+def fixture_articles(name: str = "articles.jsonl") -> list[Article]:
+    lines = (FIXTURES / name).read_text(encoding="utf-8").splitlines()
     return [Article.from_dict(json.loads(line)) for line in lines if line.strip()]
 
 
@@ -64,6 +64,24 @@ def syndicated_articles() -> list[Article]:
         Article(url="https://www.daily.example.org/q", id="late", title="Hefei quantum",
                 text=story, site_name="The Daily"),
     ]  # fmt: skip
+
+
+@pytest.fixture(scope="session", params=["whoosh", "postgres"])
+def typed_index(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """tests/fixtures/typed.jsonl (the words researchers type: US, IT services, the who, 3-D
+    printing, C++) in a Whoosh index, then a PostgreSQL one: the directory or the URL."""
+    articles = fixture_articles("typed.jsonl")
+    if request.param == "whoosh":
+        path = tmp_path_factory.mktemp("typed")
+        index_articles(path, articles)
+        return str(path)
+    from indexer.postgres.index import PostgresIndex
+
+    server = request.getfixturevalue("pg_server")
+    url = server.url(server.create_database("typed"))
+    with PostgresIndex(url, migrate_schema=True) as index:
+        index.write((a, None, None, False) for a in articles)
+    return url
 
 
 @pytest.fixture(scope="session")

@@ -272,3 +272,18 @@ def test_search_and_export_name_the_site_before_its_host(
     )
     shown = {row["site"]: row["site_name"] for row in map(json.loads, out.splitlines())}
     assert shown == {"news.example.com": "The Example Daily", "evil.example.com": None}
+
+
+def test_search_takes_acronyms_common_words_and_3_d(cli: CLI, typed_index: str) -> None:
+    """`US`, `the who`, `C++` exited 1 with "too common" (issue 16); on both backends."""
+    for q, expected in [
+        ("US", {"us-sanctions"}),
+        ("the who", {"the-who"}),
+        ("C++", {"cpp"}),
+        ("3D printing", {"printing-joined", "printing-apart"}),
+    ]:
+        code, out, err = cli("search", q, "--index", typed_index, "--json")
+        assert code == 0, err
+        assert {r["id"] for r in json.loads(out)["results"]} == expected
+    code, out, _ = cli("search", "IT services", "--index", typed_index)
+    assert code == 0 and "IT services firms hire" in out

@@ -38,7 +38,9 @@ def _selection_params() -> list[dict[str, Any]]:
             "q",
             'query: words (all required unless any=1), AND/OR/NOT/-word, parentheses, "phrases", '
             '"chip factory"~5, title:/text:/site:/chain:/country:/year:/date: scopes, semicond* '
-            "wildcards, date:[2020 TO 2021-06]; empty or * matches everything. Limits (400 "
+            "wildcards, date:[2020 TO 2021-06]; empty or * matches everything. Common words "
+            "(the, this) count only in a phrase or a query of nothing else; US, IT, AI in "
+            "capitals match only as written. Limits (400 "
             f"beyond them): {MAX_WORDS} different words, proximity ~{MAX_SLOP}, two letters "
             f"before a wildcard, which may stand for {MAX_EXPANSION} words at most, "
             f"{SEARCH_SECONDS:g} s a search",

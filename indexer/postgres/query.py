@@ -1,8 +1,11 @@
 """The query language (`indexer.querylang`) translated for the PostgreSQL index.
 
 Each word or phrase of the tree is normalised by PostgreSQL itself (`plainto_tsquery`,
-`phraseto_tsquery`, `to_tsquery` for prefixes) so stemming, stop words and accent folding are
-exactly those of the indexed tsvector. The tree then becomes:
+`phraseto_tsquery`, `to_tsquery` for prefixes, after `innosearch_words`) so stemming and accent
+folding are exactly those of the indexed tsvector. Ordinary words are normalised with
+TS_CONFIG, which leaves common words out; phrases, and the words of a query that has nothing
+else, with WORDS_CONFIG, which keeps them as the documents do; an acronym (US) is its lexeme as
+written (see migration 6 in `indexer.postgres.schema`). The tree then becomes:
 
 - `where`: an SQL condition over `d` (the documents row) with its parameters, one tsquery
   match when the query is all text (one GIN scan), else text matches combined with facet
@@ -23,7 +26,7 @@ from typing import Any
 import psycopg
 
 from crawler.article import bare_host
-from indexer.postgres.schema import TS_CONFIG
+from indexer.postgres.schema import TS_CONFIG, WORDS_CONFIG
 from indexer.querylang import (
     Days,
     Facet,
@@ -56,20 +59,22 @@ class Translated:
 
 # ---- normalising words with PostgreSQL, then building SQL ----------------------------------------
 
-_FUNCTIONS = {"plain": "plainto_tsquery", "phrase": "phraseto_tsquery", "prefix": "to_tsquery"}
+_FUNCTIONS = {"plain": "plainto_tsquery", "phrase": "phraseto_tsquery"}
 
 
-def normalise(conn: psycopg.Connection, node: Node) -> Lexemes:
-    """The tsquery of each word leaf, by the index's own text configuration (one round trip).
+def normalise(conn: psycopg.Connection, node: Node, keep_common: bool = False) -> Lexemes:
+    """The tsquery of each word leaf, by the index's own text configuration (one round trip);
+    `keep_common` keeps the common words of plain words too.
 
     A proximity phrase ("chip factory"~5) becomes all of its words: tsquery has exact
     distances only. A wildcard inside a word cannot be expressed at all (QueryError).
     """
     words = [leaf for leaf in leaves(node) if isinstance(leaf, Words)]
-    if not words:
-        return {}
-    calls, params = [], []
+    found = {id(leaf): f"'{leaf.text}'" for leaf in words if leaf.kind == "acronym"}
+    calls, params, asked = [], [], []
     for leaf in words:
+        if leaf.kind == "acronym":
+            continue
         if leaf.kind == "wildcard":
             raise QueryError(
                 f"'{leaf.text}': the PostgreSQL index supports * only at the end of a word "
@@ -77,15 +82,20 @@ def normalise(conn: psycopg.Connection, node: Node) -> Lexemes:
                 leaf.text.replace("?", "").replace("*", "") or None,
             )
         kind = "plain" if leaf.kind == "phrase" and leaf.slop else leaf.kind
-        calls.append(f"{_FUNCTIONS[kind]}('{TS_CONFIG}', %s)::text")
         if kind == "prefix":
+            calls.append(f"to_tsquery('{TS_CONFIG}', %s)::text")
             params.append("'" + leaf.text.replace("\\", "\\\\").replace("'", "''") + "':*")
         else:
+            config = WORDS_CONFIG if keep_common or leaf.kind == "phrase" else TS_CONFIG
+            calls.append(f"{_FUNCTIONS[kind]}('{config}', innosearch_words(%s))::text")
             params.append(leaf.text)
-    row = conn.execute(f"SELECT {', '.join(calls)}".encode(), params).fetchone()
+        asked.append(id(leaf))
+    if calls:
+        row = conn.execute(f"SELECT {', '.join(calls)}".encode(), params).fetchone()
+        found.update(zip(asked, row or (), strict=True))
     return {
-        id(leaf): _weighted(tsquery or "", _WEIGHTS.get(leaf.scope or "", ""))
-        for leaf, tsquery in zip(words, row or (), strict=True)
+        id(leaf): _weighted(found[id(leaf)] or "", _WEIGHTS.get(leaf.scope or "", ""))
+        for leaf in words
     }
 
 
@@ -101,9 +111,12 @@ def _weighted(tsquery: str, weight: str) -> str:
     return _LEXEME.sub(one, tsquery)
 
 
-def translate(node: Node, lexemes: Lexemes, text: str) -> Translated:
-    """The SQL for a tree and its words' tsqueries; QueryError when nothing searchable is left."""
-    where = _sql(node, lexemes)
+def translate(conn: psycopg.Connection, node: Node, text: str) -> Translated:
+    """The SQL for a tree, its words normalised; when only common words were typed, they are
+    searched (QueryError when not even those are left)."""
+    where = _sql(node, lexemes := normalise(conn, node))
+    if where is None:
+        where = _sql(node, lexemes := normalise(conn, node, keep_common=True))
     if where is None:
         raise nothing_to_search(text)
     rank = _tsquery(_positive(node), lexemes)

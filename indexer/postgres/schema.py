@@ -15,8 +15,10 @@ import psycopg
 
 from indexer.errors import IndexAccessError
 
-# The text search configuration every tsvector and tsquery uses (see migration 2).
+# The text search configuration ordinary queries are normalised with (see migration 2), and its
+# copy that keeps stop words, which documents, phrases and queries of common words use (6).
 TS_CONFIG = "innosearch"
+WORDS_CONFIG = "innosearch_words"
 
 # pg_advisory_xact_lock keys: one process migrates at a time, one process writes at a time.
 MIGRATE_LOCK = 0x1A5E_0001
@@ -115,6 +117,47 @@ CREATE INDEX documents_year ON documents (year, pubday DESC NULLS LAST, id) WHER
 ANALYZE documents;
 """
 
+# Words as researchers type them (issue 16; what indexer/whoosh/analysis.py indexes alike):
+# - `WORDS_CONFIG`, a copy of TS_CONFIG whose stemmer keeps stop words: the documents are indexed
+#   with it (a query of common words searches them, a phrase keeps them), and ordinary queries
+#   are normalised with TS_CONFIG, which leaves them out;
+# - innosearch_words(text) joins a number, a hyphen and one letter (3-D -> 3D) and spells C++
+#   and C# as single words (cplusplus, csharp), which the parser would cut to a letter; queries
+#   pass through it too;
+# - innosearch_acronyms(text): each word of 2 to 5 capital letters (US, IT, AI) as written, a
+#   lexeme that to_tsvector (which lowercases) never makes, numbered in order of appearance;
+#   none from a text of two words or more set wholly in capitals (`indexer.querylang.shouted`).
+# The tsvector is recomputed from title and body, so an index migrated to this version answers
+# these queries without a rebuild.
+_V6_WORDS = rf"""
+CREATE TEXT SEARCH DICTIONARY {TS_CONFIG}_stem (TEMPLATE = snowball, Language = english);
+CREATE TEXT SEARCH CONFIGURATION {WORDS_CONFIG} (COPY = {TS_CONFIG});
+ALTER TEXT SEARCH CONFIGURATION {WORDS_CONFIG}
+    ALTER MAPPING FOR hword, hword_part, word WITH unaccent, {TS_CONFIG}_stem;
+ALTER TEXT SEARCH CONFIGURATION {WORDS_CONFIG}
+    ALTER MAPPING FOR asciiword, asciihword, hword_asciipart WITH {TS_CONFIG}_stem;
+CREATE FUNCTION innosearch_words(t text) RETURNS text
+    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+    RETURN regexp_replace(regexp_replace(regexp_replace(t,
+        '\m([0-9]+)-([[:alpha:]])\M', '\1\2', 'g'),
+        '\m([[:alpha:]])\+\+(?![[:alnum:]_+#])', '\1plusplus', 'g'),
+        '\m([[:alpha:]])#(?![[:alnum:]_+#])', '\1sharp', 'g');
+CREATE FUNCTION innosearch_acronyms(t text) RETURNS tsvector
+    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+    RETURN (SELECT coalesce(string_agg(m[1] || ':' || least(n, 16383), ' '), '')::tsvector
+            FROM regexp_matches(t, '\m([A-Z]{{2,5}})\M', 'g') WITH ORDINALITY AS x(m, n)
+            WHERE t <> upper(t)
+               OR (SELECT count(*) FROM regexp_matches(t, '[[:alpha:]]{{2,}}', 'g')) < 2);
+ALTER TABLE documents DROP COLUMN tsv;
+ALTER TABLE documents ADD COLUMN tsv tsvector GENERATED ALWAYS AS (
+    setweight(to_tsvector('{WORDS_CONFIG}', innosearch_words(title))
+              || innosearch_acronyms(title), 'A') ||
+    setweight(to_tsvector('{WORDS_CONFIG}', innosearch_words(body))
+              || innosearch_acronyms(body), 'B')
+) STORED;
+CREATE INDEX documents_tsv ON documents USING gin (tsv) WHERE representative;
+"""
+
 # Migration n (1-based) is MIGRATIONS[n - 1].
 MIGRATIONS: tuple[str, ...] = (
     _V1_DOCUMENTS,
@@ -122,6 +165,7 @@ MIGRATIONS: tuple[str, ...] = (
     _V3_ENRICHMENT,
     _V4_SITE_NAME,
     _V5_ORIGINALS,
+    _V6_WORDS,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

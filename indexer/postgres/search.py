@@ -28,8 +28,8 @@ from typing import Any
 import psycopg
 
 from indexer.facets import FACETS
-from indexer.postgres.query import day_range, normalise, parse, translate
-from indexer.postgres.schema import TS_CONFIG
+from indexer.postgres.query import day_range, parse, translate
+from indexer.postgres.schema import WORDS_CONFIG
 from indexer.querylang import Node
 from indexer.request import SNIPPET_CHARS, SearchRequest
 from indexer.timeline import timeline_of
@@ -227,7 +227,7 @@ class _Matching:
     def __init__(self, conn: psycopg.Connection, req: SearchRequest, node: Node | None) -> None:
         where, params, self.rank = "TRUE", [], None
         if node is not None:
-            translated = translate(node, normalise(conn, node), req.q)
+            translated = translate(conn, node, req.q)
             where, params, self.rank = translated.where, list(translated.params), translated.rank
         self.args: list[Any] = []
         self.flags: dict[str, str] = {}
@@ -282,7 +282,7 @@ def _search(conn: psycopg.Connection, req: SearchRequest, node: Node | None) -> 
     snippet = "NULL::text"
     snippet_args: list[Any] = []
     if rank:
-        snippet = f"ts_headline('{TS_CONFIG}', {_ESCAPED_BODY}, %s::tsquery, %s)"
+        snippet = f"ts_headline('{WORDS_CONFIG}', {_ESCAPED_BODY}, %s::tsquery, %s)"
         snippet_args = [rank, _HEADLINE_OPTIONS]
     selects = [f"(SELECT count(*) FROM {final})"]
     for name in FACETS:

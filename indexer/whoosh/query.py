@@ -1,9 +1,10 @@
 """The query language (`indexer.querylang`) translated for Whoosh.
 
 The tree's words go through Whoosh's own query-time analysis (the parser's `term_query`, the
-field's tokenizer for phrases), so a typed word is stemmed, folded and stop-listed exactly as
-the indexed text was. Words without a scope search the title and the text; a word typed
-twice counts twice, as in Lucene.
+field's tokenizer for phrases), so a typed word is stemmed and folded exactly as the indexed
+text was. Common words are left out unless the query has nothing else, and always kept in a
+phrase; an acronym is the term as written (see `indexer.querylang`). Words without a scope
+search the title and the text; a word typed twice counts twice, as in Lucene.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from indexer.querylang import (
     Not,
     QueryError,
     Words,
+    leaves,
     nothing_to_search,
     parse,
 )
@@ -38,10 +40,36 @@ def parse_query(text: str | None, schema: Schema, any_word: bool = False) -> que
     node = parse(text, any_word)
     if node is None:
         return query.Every()
-    parsed = _merge_repeats(_translate(node, _analysis(schema, any_word))).normalize()
+    parser = _analysis(schema, any_word)
+    current = _indexes_common_words(schema)
+    if not current and any(_needs_current(leaf) for leaf in leaves(node)):
+        raise _rebuild_first(text)
+    parsed = _merge_repeats(_translate(node, parser, current)).normalize()
+    if parsed is query.NullQuery:  # only common words: search them
+        if not current:
+            raise _rebuild_first(text)
+        parsed = _merge_repeats(_translate(node, parser, current, keep_common=True)).normalize()
     if parsed is query.NullQuery:
         raise nothing_to_search(text)
     return parsed
+
+
+def _indexes_common_words(schema: Schema) -> bool:
+    """Whether the index holds common words and acronym forms (built by this innosearch)."""
+    return bool(getattr(schema["text"].analyzer, "indexes_common_words", False))
+
+
+def _needs_current(leaf: object) -> bool:
+    return isinstance(leaf, Words) and leaf.kind == "acronym"
+
+
+def _rebuild_first(text: str | None) -> QueryError:
+    """An index built before common words and acronyms were indexed cannot search them."""
+    return QueryError(
+        f"{(text or '').strip()[:40]!r} needs words this index does not hold (common words, "
+        "words in capitals): it was built by an older innosearch; its maintainer should run "
+        "`innosearch index --rebuild`"
+    )
 
 
 def check_cost(parsed: query.Query, reader: Any, text: str) -> None:
@@ -69,10 +97,14 @@ def _analysis(schema: Schema, any_word: bool) -> qparser.QueryParser:
     return qparser.QueryParser("text", schema, group=group)
 
 
-def _translate(node: Node, parser: qparser.QueryParser) -> query.Query:
+def _translate(
+    node: Node, parser: qparser.QueryParser, current: bool, keep_common: bool = False
+) -> query.Query:
+    """The Whoosh query of a tree; `keep_common` searches common words too, and `current`
+    says the index holds them (phrases keep them only then: older indexes closed their gaps)."""
     if isinstance(node, Words):
         fields = (node.scope,) if node.scope else _FIELDS
-        parts = [_words(node, name, parser) for name in fields]
+        parts = [_words(node, name, parser, current, keep_common) for name in fields]
         return parts[0] if len(parts) == 1 else query.Or(parts)
     if isinstance(node, Facet):
         found = parser.term_query(_FACET_FIELDS[node.name], node.value.strip(), query.Term)
@@ -80,25 +112,32 @@ def _translate(node: Node, parser: qparser.QueryParser) -> query.Query:
     if isinstance(node, Days):
         return day_range(node.low, node.high)
     if isinstance(node, Not):
-        return query.Not(_translate(node.child, parser))
-    children = [_translate(child, parser) for child in node.children]
+        return query.Not(_translate(node.child, parser, current, keep_common))
+    children = [_translate(child, parser, current, keep_common) for child in node.children]
     return query.And(children) if node.op == "&" else query.Or(children)
 
 
-def _words(node: Words, name: str, parser: qparser.QueryParser) -> query.Query:
-    found = _analysed(node, name, parser).normalize()  # wildcard* -> Prefix before the span
+def _words(
+    node: Words, name: str, parser: qparser.QueryParser, current: bool, keep_common: bool
+) -> query.Query:
+    # wildcard* becomes a Prefix here, before the span is set
+    found = _analysed(node, name, parser, current, keep_common).normalize()
     if node.span is not None:
         for leaf in [found] if found.is_leaf() else found.leaves():
             leaf.startchar, leaf.endchar = node.span  # what "did you mean" replaces
     return found
 
 
-def _analysed(node: Words, name: str, parser: qparser.QueryParser) -> query.Query:
+def _analysed(
+    node: Words, name: str, parser: qparser.QueryParser, current: bool, keep_common: bool
+) -> query.Query:
+    if node.kind == "acronym":
+        return query.Term(name, node.text)
     if node.kind == "phrase":
-        words = [t.text for t in parser.schema[name].tokenize(node.text, mode="query")]
-        return query.Phrase(name, words, slop=node.slop or 1)
+        tokens = parser.schema[name].tokenize(node.text, mode="query", removestops=not current)
+        return query.Phrase(name, [t.text for t in tokens], slop=node.slop or 1)
     if node.kind == "plain":
-        found = parser.term_query(name, node.text, query.Term)
+        found = parser.term_query(name, node.text, query.Term, removestops=not keep_common)
     else:
         text = node.text + "*" if node.kind == "prefix" else node.text
         found = parser.term_query(name, text, query.Wildcard, tokenize=False, removestops=False)

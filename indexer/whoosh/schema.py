@@ -15,7 +15,7 @@ from whoosh.scoring import BM25F
 from indexer.whoosh.analysis import EnglishAnalyzer, FastPositions
 
 # Bump when the schema or the enrichment changes in a way that needs `index --rebuild`.
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 # Fields an index built before them takes in place, besides the stored-only ones (its documents
 # simply lack them until written again): `named`, which no query searches.
 ADDED_IN_PLACE = frozenset({"named"})

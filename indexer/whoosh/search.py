@@ -30,6 +30,7 @@ from indexer.facets import FACETS, DocSet, Facet, count
 from indexer.querylang import SEARCH_SECONDS, over_budget
 from indexer.request import SNIPPET_CHARS, SearchRequest
 from indexer.timeline import timeline_of
+from indexer.whoosh.analysis import COMMON_MARK
 from indexer.whoosh.live import LiveIndex
 from indexer.whoosh.query import check_cost, day_range, parse_query
 from indexer.whoosh.schema import WEIGHTING
@@ -300,7 +301,10 @@ def _matches(
     """(start, end, term) of each word of the text whose indexed term is one of `words`."""
     if len(_WORD_TERMS) > _WORD_TERMS_MAX:
         _WORD_TERMS.clear()
-    prefixes = sorted({w[: max(1, len(w) - 2)] for w in words}, key=len, reverse=True)
+    # An acronym term (US) is the word as written: found in the folded text by its lower case;
+    # a common word's term has a mark before it (`COMMON_MARK`).
+    bare = {w.removeprefix(COMMON_MARK).lower() for w in words}
+    prefixes = sorted({w[: max(1, len(w) - 2)] for w in bare}, key=len, reverse=True)
     candidates = re.compile(r"(?<![\w*])(?:" + "|".join(map(re.escape, prefixes)) + ")")
     spans: list[tuple[int, int, str]] = []
     for found in candidates.finditer(folded):
@@ -314,6 +318,8 @@ def _matches(
             term = _WORD_TERMS[word] = analysed[0] if analysed else None
         if term in words:
             spans.append((token.start(), token.end(), term))
+        elif word in words:
+            spans.append((token.start(), token.end(), word))
     return spans
 
 
@@ -658,7 +664,14 @@ def _read_spelling(searcher: Searcher) -> _Spelling:
                 continue
             for raw, info in leaf.iter_field(field_name):
                 frequency[_text(raw)] += info.doc_frequency()
-    return _Spelling({term: n for term, n in frequency.items() if n >= 2})
+    # Common words and acronym forms are indexed too, but are no corrections ("thw" -> "the").
+    return _Spelling(
+        {
+            term: n
+            for term, n in frequency.items()
+            if n >= 2 and not term.startswith(COMMON_MARK) and not term.isupper()
+        }
+    )
 
 
 def _surface_word(searcher: Searcher, stem: str) -> str | None:

@@ -23,7 +23,7 @@ from typing import Any
 
 from whoosh.writing import SegmentWriter as WhooshSegmentWriter
 
-from indexer.whoosh.analysis import EnglishAnalyzer, FastPositions
+from indexer.whoosh.analysis import EnglishAnalyzer, FastPositions, counts
 from indexer.whoosh.codec import field_lengths_of
 
 # Bytes a posting held here takes (three list slots, its weight, its encoded value), for the
@@ -78,7 +78,8 @@ class SegmentWriter(WhooshSegmentWriter):
                     encode = fmt.encode
                     for term, places in field.analyzer.positions(value).items():
                         freq = len(places)
-                        length += freq
+                        if counts(term):  # as FastPositions.word_values gives it to Whoosh
+                            length += freq
                         postings = terms.get(term)
                         if postings is None:
                             terms[term] = [docnum, freq * boost, encode(places)]

@@ -16,12 +16,21 @@ ANALYZER = EnglishAnalyzer()
 
 
 def chain_postings(text: str, boost: float = 1.0) -> list[tuple]:
-    """The postings of Whoosh's own Positions format over the analyzer's token chain."""
-    return sorted(Positions(field_boost=boost).word_values(text, ANALYZER, mode="index"))
+    """The postings of Whoosh's own Positions format over the analyzer's token chain: term,
+    weight and positions (the frequency it gives counts every token; see `counted`)."""
+    found = Positions(field_boost=boost).word_values(text, ANALYZER, mode="index")
+    return sorted((term, weight, value) for term, _freq, weight, value in found)
 
 
 def fast_postings(text: str, boost: float = 1.0) -> list[tuple]:
-    return sorted(FastPositions(field_boost=boost).word_values(text, ANALYZER, mode="index"))
+    found = FastPositions(field_boost=boost).word_values(text, ANALYZER, mode="index")
+    return sorted((term, weight, value) for term, _freq, weight, value in found)
+
+
+def counted(text: str) -> dict[str, int]:
+    """What each term adds to the field's length when indexed."""
+    found = FastPositions().word_values(text, ANALYZER, mode="index")
+    return {term: freq for term, freq, _weight, _value in found}
 
 
 def test_same_postings_on_real_news_pages(shared: Path) -> None:
@@ -32,21 +41,59 @@ def test_same_postings_on_real_news_pages(shared: Path) -> None:
         assert fast_postings(text, 2.0) == chain_postings(text, 2.0)
 
 
-def test_positions_close_the_gaps_left_by_stop_words() -> None:
-    # "The" is a stop word before the first kept word, so "chips" keeps its place (1); "of"
-    # and "the" after it leave no gap (Whoosh's StopFilter renumbers), so "world" follows.
-    assert EnglishAnalyzer.positions("The chips of the world, the chips") == {
-        "chip": [1, 3],
-        "world": [2],
+def test_every_word_is_indexed_at_its_place() -> None:
+    # Common words (stop words, one letter) are indexed too, marked, so that a query of only
+    # common words and an exact phrase can find them; a word in capitals is indexed a second
+    # time as written, at its place.
+    assert EnglishAnalyzer.positions("The chips of the US, a chip") == {
+        "~the": [0, 3],
+        "chip": [1, 6],
+        "~of": [2],
+        "~us": [4],
+        "US": [4],
+        "~a": [5],
     }
+
+
+def test_only_content_words_count_in_a_fields_length() -> None:
+    """BM25 normalises by the length: counting stop words and acronym forms would move every
+    ranking (bench/ranking.py) for words that ordinary queries never search."""
+    assert counted("The chips of the US, a chip") == {
+        "~the": 0,
+        "chip": 2,
+        "~of": 0,
+        "~us": 0,
+        "US": 0,
+        "~a": 0,
+    }
+    assert counted("AI models") == {"ai": 1, "AI": 0, "model": 1}
+
+
+def test_text_set_in_capitals_has_no_acronyms() -> None:
+    # A wire headline in capitals says nothing of which words are acronyms.
+    assert "IT" not in EnglishAnalyzer.positions("IT SAYS PROFITS ROSE")
+    assert "IT" in EnglishAnalyzer.positions("IT")
+    assert "IT" in EnglishAnalyzer.positions("IT says profits rose")
 
 
 def test_accents_stems_and_one_letter_words() -> None:
     terms = EnglishAnalyzer.positions("Café semiconductors a x Über-fast 3.5 nm")
-    assert set(terms) == {"cafe", "semiconductor", "uber", "fast", "3.5", "nm"}
+    assert set(terms) == {"cafe", "semiconductor", "~a", "~x", "uber", "fast", "3.5", "nm"}
+
+
+def test_3_d_is_3d_and_c_plus_plus_is_a_word() -> None:
+    assert EnglishAnalyzer.positions("3-D printing, 3D-printing in C++ and C#") == {
+        "3d": [0, 2],
+        "print": [1, 3],
+        "~in": [4],
+        "c++": [5],
+        "~and": [6],
+        "c#": [7],
+    }
 
 
 PIECES = [*"abcdeAÉİıΣσςßﬁ *.'-_,0123456789\n\t", "the ", "chips ", "Straße ", "naïve ", "ΟΔΟΣ "]
+PIECES += ["US ", "IT ", "3-D ", "C++ ", "c# "]
 
 
 @settings(max_examples=300, deadline=None)

@@ -311,6 +311,25 @@ def test_the_originals_of_an_index_built_before_them_are_flagged_by_the_migratio
         assert ids(run(ix, "hydrogen")) == ["first"]
 
 
+def test_an_index_migrated_to_version_6_searches_acronyms_and_common_words(
+    fresh_url: str,
+) -> None:
+    """Migration 6 recomputes the tsvector from the stored text: the articles written before
+    answer `US`, `the who` and `3D printing` without a rebuild."""
+    with psycopg.connect(fresh_url, autocommit=True) as conn:
+        migrate(conn, target=5)
+        conn.execute(
+            "INSERT INTO documents (id, url, site, title, body, dup, representative) VALUES "
+            "('a', 'https://a.example/a', 'a.example', 'US sanctions', 'Who? 3-D printing', 'a', "
+            "true), ('b', 'https://a.example/b', 'a.example', 'Let us print', 'us', 'b', true)"
+        )
+    with PostgresIndex(fresh_url, migrate_schema=True) as ix:
+        assert ids(run(ix, "US")) == ["a"]
+        assert ids(run(ix, "who")) == ["a"]
+        assert ids(run(ix, "3D printing")) == ["a"]
+        assert sorted(ids(run(ix, "us"))) == ["a", "b"]
+
+
 def test_the_web_app_never_changes_a_schema(fresh_url: str, cli: CLI) -> None:
     """Opened by the web app, an older schema stays as it is and the API says which command
     upgrades it; `innosearch migrate` does."""

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from indexer import QueryError, SearchRequest
-from indexer.backend import WhooshIndex
+from indexer.backend import WhooshIndex, open_backend
 from indexer.whoosh.query import parse_query
 from indexer.whoosh.schema import make_schema
 
@@ -91,7 +91,7 @@ def test_negation_with_facets(backend: Any) -> None:
         ("text:* chips", "too broad", "chips"),
         (":* chip", "too broad", "chip"),
         ("()", "empty brackets", None),
-        ("the of", "too common", None),
+        ("+++ ~", "no word", None),
         ("date:2021-13", "not a real date", None),
         ("date:[2022 TO 2020]", "swap", None),
         ("year:recent", "not a year", None),
@@ -121,3 +121,77 @@ def test_repeated_words_weigh_more_as_in_lucene() -> None:
     parsed = parse_query("pooch prieve Pooch", make_schema(), any_word=True)
     boosts = {leaf.text: leaf.boost for leaf in parsed.leaves()}
     assert boosts == {"pooch": 2.0, "priev": 1.0}
+
+
+# ---- words as researchers type them (issue 16) ---------------------------------------------------
+
+
+@pytest.fixture
+def typed(typed_index: str) -> Any:
+    """tests/fixtures/typed.jsonl indexed by each backend."""
+    index = open_backend(typed_index)
+    yield index
+    index.close()
+
+
+@pytest.mark.parametrize(
+    ("q", "expected"),
+    [
+        ("US", {"us-sanctions"}),  # in capitals: the acronym, not "let us"
+        ("US sanctions", {"us-sanctions"}),
+        ("IT services", {"it-services"}),
+        ("IT", {"it-services"}),
+        ("C++", {"cpp"}),
+        ("3D printing", {"printing-joined", "printing-apart"}),
+        ("3-D printing", {"printing-joined", "printing-apart"}),
+        ("3d", {"printing-joined", "printing-apart"}),
+        ('"department of energy"', {"doe"}),  # a phrase keeps its common words
+        ("department energy", {"doe", "dfe"}),  # ordinary words leave them out
+        ("the department of energy", {"doe", "dfe"}),
+    ],
+)
+def test_words_researchers_type_are_searched_as_typed(typed: Any, q: str, expected: set) -> None:
+    assert found(typed, q) == expected
+
+
+@pytest.mark.parametrize(
+    ("q", "expected"),
+    [
+        ("the who", {"the-who"}),
+        ("being", {"the-who"}),
+        ("this", {"the-who"}),
+        ("us", {"let-us", "us-sanctions"}),  # in lower case, the common word: "US" too
+        ('"the who"', {"the-who"}),
+    ],
+)
+def test_a_query_of_only_common_words_searches_them(typed: Any, q: str, expected: set) -> None:
+    assert found(typed, q) == expected
+
+
+def test_capitals_in_a_query_written_all_in_capitals_say_nothing(typed: Any) -> None:
+    assert found(typed, "CLOUD SERVICES") == {"it-lower"}
+    assert found(typed, "AI") == set()  # no article writes AI
+
+
+def test_an_index_built_before_common_words_asks_for_a_rebuild(tmp_path: Any) -> None:
+    """A Whoosh index whose analyzer dropped common words keeps answering ordinary queries;
+    a query that needs them says which command makes them searchable."""
+    from whoosh import index as whoosh_index
+
+    from indexer.whoosh.schema import make_schema
+
+    schema = make_schema()
+    for name in ("title", "text"):  # as the analyzer before issue 16 is unpickled
+        del schema[name].analyzer.__dict__["indexes_common_words"]
+    ix = whoosh_index.create_in(tmp_path, schema)
+    with ix.writer() as writer:
+        writer.add_document(id="1", title="US chips", text="The US makes chips.")
+    ix.close()
+    old = WhooshIndex(tmp_path)
+    try:
+        assert found(old, "chips") == {"1"}
+        for q in ("US", "the"):
+            with pytest.raises(QueryError, match="innosearch index --rebuild"):
+                found(old, q)
+    finally:
+        old.close()

@@ -283,3 +283,30 @@ def test_the_api_may_be_called_from_other_origins_without_credentials(
         assert response.headers["Access-Control-Allow-Origin"] == "*"
         assert "Access-Control-Allow-Credentials" not in response.headers
     assert "Access-Control-Allow-Origin" not in client.get("/").headers  # the page is not an API
+
+
+@pytest.mark.parametrize(
+    ("q", "expected"),
+    [
+        ("US", {"us-sanctions"}),
+        ("IT services", {"it-services"}),
+        ("the who", {"the-who"}),
+        ("being", {"the-who"}),
+        ("this", {"the-who"}),
+        ("C++", {"cpp"}),
+        ("3D printing", {"printing-joined", "printing-apart"}),
+    ],
+)
+def test_words_researchers_type_answer_200_with_the_articles(
+    typed_index: str, q: str, expected: set[str]
+) -> None:
+    """Acronyms, common words, C++ and 3-D were answered 400 "too common" (issue 16)."""
+    from web import get_index
+
+    app = create_app({"INDEX_DIR": typed_index, "TESTING": True})
+    try:
+        response = app.test_client().get("/api/search", query_string={"q": q})
+        assert response.status_code == 200
+        assert {r["id"] for r in response.get_json()["results"]} == expected
+    finally:
+        get_index(app).close()

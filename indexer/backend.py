@@ -15,14 +15,21 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from crawler.fetch import utc_now
-from indexer.document import IndexSummary, Item, Progress
+from indexer.document import IndexSummary, Item, Progress, Story
 from indexer.errors import IndexAccessError
 from indexer.postgres.index import PostgresIndex, where
 from indexer.postgres.schema import SCHEMA_VERSION
 from indexer.request import SearchRequest
 from indexer.target import is_postgres_url
 from indexer.whoosh.live import LiveIndex
-from indexer.whoosh.search import breakdown, export_rows, get_document, search, timeline
+from indexer.whoosh.search import (
+    breakdown,
+    export_rows,
+    get_document,
+    search,
+    stories,
+    timeline,
+)
 from indexer.whoosh.write import (
     index_from_store,
     index_location,
@@ -39,6 +46,7 @@ class Backend(Protocol):
     def breakdown(
         self, request: SearchRequest, facet: str
     ) -> dict[tuple[int, tuple[str, ...]], int]: ...
+    def stories(self, request: SearchRequest) -> list[Story]: ...
     def export_rows(
         self, request: SearchRequest, limit: int | None = None
     ) -> Iterator[dict[str, Any]]: ...
@@ -70,6 +78,9 @@ class WhooshIndex:
         self, request: SearchRequest, facet: str
     ) -> dict[tuple[int, tuple[str, ...]], int]:
         return breakdown(self.live, request, facet)
+
+    def stories(self, request: SearchRequest) -> list[Story]:
+        return stories(self.live, request)
 
     def export_rows(
         self, request: SearchRequest, limit: int | None = None

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from crawler.article import Article, bare_host
 from indexer.enrich import enrich
@@ -24,6 +24,16 @@ class IndexSummary:
 
 
 Progress = Callable[[int], None]
+
+
+class Story(NamedTuple):
+    """One matching story (copies collapsed) as the analyses read it: its id and the
+    countries it names, upper-case codes. Both backends list these for a request."""
+
+    id: str
+    countries: tuple[str, ...]
+
+
 # What a writing run takes, for each backend: article, fetched at, HTTP status, gone.
 Item = tuple[Article, str | None, int | None, bool]
 

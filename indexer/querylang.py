@@ -4,7 +4,8 @@ What a user may type: words (all required, or any with the any-word switch), AND
 ANDNOT and parentheses, ``-word`` (NOT), "exact phrases", ``"chip factory"~5`` (words within
 five of each other), field scopes (``title:``, ``text:``, ``site:``/``host:``,
 ``chain:``/``chains:``, ``country:``/``countries:``, ``year:``, ``date:``; ``title:(a b)``
-scopes a group), wildcards (``semicond*``, ``wom?n``), and ranges of years and days
+scopes a group; ``country:CN+DE`` requires every value joined by ``+``), wildcards
+(``semicond*``, ``wom?n``), and ranges of years and days
 (``year:[2020 TO 2022]``, ``date:2021-10``, ``date:[2020 TO 2021-06]``, either end open).
 A ``name:value`` with any other name is searched as the words it holds.
 
@@ -339,6 +340,9 @@ def _scoped(
         scope = TEXT_SCOPES[name]
         return _phrase(value, slop, scope) if phrase else _word(value, scope, text, typed)
     if name in FACET_SCOPES:
+        values = [v for v in value.split("+") if v] if FACET_SCOPES[name] != "site" else []
+        if not phrase and len(values) > 1:  # country:CN+DE: all of them, even with any=1
+            return Group("&", [Facet(FACET_SCOPES[name], v) for v in values])
         return Facet(FACET_SCOPES[name], value)
     if phrase:
         return _phrase(f"{name} {value}", slop, None)

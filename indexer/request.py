@@ -20,6 +20,8 @@ class SearchRequest:
     q: str = ""
     # facet name ("year", "chain", "country") -> selected values
     filters: dict[str, list[str]] = field(default_factory=dict)
+    # country codes a story must all name (`country_all`), beside `filters`, which ORs values
+    country_all: list[str] = field(default_factory=list)
     date_from: date | None = None
     date_to: date | None = None
     sort: str = "relevance"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from indexer import cooccurrence
 from indexer.enrich.taxonomy import chain_ids
 from indexer.facets import FACETS
 from indexer.querylang import (
@@ -33,6 +34,7 @@ def _selection_params() -> list[dict[str, Any]]:
         "chain": "industry chain id, e.g. integrated-circuits",
         "country": "ISO 3166-1 alpha-2 code, e.g. CN",
     }
+    codes = sorted(country_names())
     params = [
         _param(
             "q",
@@ -53,7 +55,6 @@ def _selection_params() -> list[dict[str, Any]]:
         if name == "year":
             item = {"type": "string", "pattern": f"^{YEAR.pattern}$"}
         elif name == "country":
-            codes = sorted(country_names())
             item = {"type": "string", "enum": ["", *codes, *(c.lower() for c in codes)]}
         elif name == "chain":
             item = {"type": "string", "enum": ["", *chain_ids()]}
@@ -66,6 +67,20 @@ def _selection_params() -> list[dict[str, Any]]:
                 explode=True,
             )
         )
+    params.append(
+        _param(
+            "country_all",
+            "ISO 3166-1 alpha-2 code; repeat to require every one of them (stories naming "
+            "both CN and DE: country_all=CN&country_all=DE), beside `country`, which ORs",
+            {
+                "type": "array",
+                "items": {"type": "string", "enum": ["", *codes, *(c.lower() for c in codes)]},
+                "maxItems": MAX_VALUES,
+            },
+            style="form",
+            explode=True,
+        )
+    )
     for name, end in (("from", "first"), ("to", "last")):
         day = {"type": "string", "format": "date", "example": "2021-10-20"}
         year = {"type": "string", "pattern": "^[1-9][0-9]{3}$"}
@@ -177,6 +192,7 @@ def openapi() -> dict[str, Any]:
                 },
             }
         },
+        **_result_set_paths(selection, bad),
         "/api/facets": {
             "get": {
                 "summary": "the valid chain ids and country codes, with their names",
@@ -217,6 +233,41 @@ def openapi() -> dict[str, Any]:
         },
         "paths": paths,
         "components": {"schemas": _schemas() | _analysis_schemas()},
+    }
+
+
+def _result_set_paths(selection: list[dict[str, Any]], bad: dict[str, Any]) -> dict[str, Any]:
+    """The views over a whole result set: who works with whom (cite and feed join them)."""
+    top = _param(
+        "top",
+        "countries on each side of the matrix, the most named",
+        {
+            "type": "integer",
+            "minimum": 2,
+            "maximum": cooccurrence.MAX_TOP,
+            "default": cooccurrence.DEFAULT_TOP,
+        },
+    )
+    return {
+        "/api/cooccurrence": {
+            "get": {
+                "summary": "who works with whom: stories naming both of two countries",
+                "parameters": [*selection, top],
+                "responses": {"200": _json("Cooccurrence", "the matrix and every pair"), **bad},
+            }
+        },
+        "/api/cooccurrence.csv": {
+            "get": {
+                "summary": "every pair of countries the matching stories name, as CSV",
+                "parameters": [*selection, top],
+                "responses": {
+                    "200": _text(
+                        "text/csv", "country_a,name_a,country_b,name_b,stories; most first"
+                    ),
+                    **bad,
+                },
+            }
+        },
     }
 
 
@@ -340,6 +391,46 @@ def _schemas() -> dict[str, Any]:
                 },
                 "undated": {"type": "integer"},
                 "coverage": {"$ref": "#/components/schemas/Coverage"},
+            },
+        },
+        "Cooccurrence": {
+            "type": "object",
+            "required": ["query", "total", "countries", "matrix", "pairs"],
+            "properties": {
+                "query": {"type": "string"},
+                "top": {"type": "integer"},
+                "total": {"type": "integer", "description": "matching stories (copies once)"},
+                "with_country": {"type": "integer", "description": "stories naming a country"},
+                "with_pair": {"type": "integer", "description": "stories naming two or more"},
+                "countries": {
+                    "type": "array",
+                    "description": "the matrix's rows and columns, the most named first",
+                    "items": {
+                        "type": "object",
+                        "properties": {
+                            "id": {"type": "string"},
+                            "name": {"type": "string"},
+                            "stories": {"type": "integer"},
+                        },
+                    },
+                },
+                "matrix": {
+                    "type": "array",
+                    "description": "stories naming both countries; the diagonal, naming one",
+                    "items": {"type": "array", "items": {"type": "integer"}},
+                },
+                "pairs": {
+                    "type": "array",
+                    "description": "every pair a story names, the most stories first",
+                    "items": {
+                        "type": "object",
+                        "properties": {
+                            "countries": string_list,
+                            "names": string_list,
+                            "stories": {"type": "integer"},
+                        },
+                    },
+                },
             },
         },
         "Error": {

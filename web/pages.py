@@ -46,7 +46,7 @@ def search_form() -> dict[str, Any]:
     """What the search box and its options show, read from the URL as sent: the same on the
     results page and on an error page, so a refused search keeps its words and filters."""
     args = request.args
-    facets = [(k, v) for k, v in args.items(multi=True) if k in FACETS and v]
+    facets = [(k, v) for k, v in args.items(multi=True) if k in (*FACETS, "country_all") and v]
     return {
         "form": {
             "q": args.get("q", ""),
@@ -88,6 +88,7 @@ def search_page() -> ResponseReturnValue:
                 "JSON Lines": url_for("api.api_export_jsonl") + selection,
                 "timeline JSON": url_for("api.api_timeline") + selection,
                 "timeline CSV": url_for("api.api_timeline_csv") + selection,
+                "who works with whom": url_for("cooccurrence.cooccurrence_page") + selection,
             },
             chart=timeline_chart(result["timeline"], with_coverage=True),
             analysis_urls=_analysis_urls(),

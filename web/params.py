@@ -30,15 +30,18 @@ FLAGS = {
 # Every parameter a search reads; any other is refused (a typo such as `contry=CN` would
 # otherwise widen the search without a word).
 PARAMETERS = (
-    "q", "any", *FACETS, "from", "to", "sort", "page", "per_page", "timeline", "interval",
+    "q", "any", *FACETS, "country_all", "from", "to", "sort", "page", "per_page", "timeline",
+    "interval",
 )  # fmt: skip
+# What a search selects (the rest orders and pages it): what a citation or a feed names.
+SELECTION = ("q", "any", *FACETS, "country_all", "from", "to")
 
 
 def search_request(args: MultiDict[str, str], extra: tuple[str, ...] = ()) -> SearchRequest:
-    """Builds a SearchRequest from `q`, `year`, `chain`, `country`, `from`, `to`, `sort`,
-    `page`, `per_page`, `any`, `timeline` and `interval`; raises QueryError with a helpful
-    message on bad values. `extra` names the parameters a view reads beside the search's
-    (the analysis views' `by`, `top`, `scale`).
+    """Builds a SearchRequest from `q`, `year`, `chain`, `country`, `country_all`, `from`,
+    `to`, `sort`, `page`, `per_page`, `any`, `timeline` and `interval`; raises QueryError with
+    a helpful message on bad values. `extra` names the parameters a view reads beside the
+    search's (the analysis views' `by`, `top`, `scale`).
 
     Values are read strictly (exactly what `/api/openapi.json` promises): a value the server
     would quietly read as something else is refused, so a script's typo shows at once.
@@ -63,6 +66,7 @@ def search_request(args: MultiDict[str, str], extra: tuple[str, ...] = ()) -> Se
     request = SearchRequest(
         q=q,
         filters=filters,
+        country_all=[v.upper() for v in _facet_values(args, "country_all", "country")],
         date_from=_date(args, "from"),
         date_to=_date(args, "to"),
         sort=args.get("sort", "relevance"),
@@ -76,11 +80,13 @@ def search_request(args: MultiDict[str, str], extra: tuple[str, ...] = ()) -> Se
     return request
 
 
-def _facet_values(args: MultiDict[str, str], name: str) -> list[str]:
+def _facet_values(args: MultiDict[str, str], name: str, kind: str = "") -> list[str]:
+    """The values of parameter `name`, checked as values of facet `kind` (default: `name`)."""
+    kind = kind or name
     raw = args.getlist(name)
     if len(raw) > MAX_VALUES:
         raise QueryError(f"too many values for {name} (at most {MAX_VALUES})")
-    if name == "year":
+    if kind == "year":
         for v in raw:
             if not YEAR.fullmatch(v):
                 raise QueryError(f"year must be four digits, like 2021, not {v[:20]!r}")
@@ -91,7 +97,7 @@ def _facet_values(args: MultiDict[str, str], name: str) -> list[str]:
     values = [v for v in raw if v]  # an empty value (an empty form field) selects nothing
     for v in values:
         known = country_names()
-        if name == "country" and not (v in known or (v.islower() and v.upper() in known)):
+        if kind == "country" and not (v in known or (v.islower() and v.upper() in known)):
             meant = countries.code_for(v)
             raise QueryError(
                 f"unknown country {v[:40]!r}: a two-letter ISO code, like CN"
@@ -99,7 +105,7 @@ def _facet_values(args: MultiDict[str, str], name: str) -> list[str]:
                 + " (GET /api/facets lists them)",
                 fix=meant, param=name, wrong=v,
             )  # fmt: skip
-        if name == "chain" and v not in chain_ids():
+        if kind == "chain" and v not in chain_ids():
             meant = chain_for(v)
             raise QueryError(
                 f"unknown chain {v[:40]!r}"
@@ -132,11 +138,13 @@ def choice(args: MultiDict[str, str], name: str, choices: tuple[str, ...]) -> st
     return raw
 
 
-def bounded_int(args: MultiDict[str, str], name: str, default: int, most: int) -> int:
-    """A whole number from 1 to `most` (`default` when absent)."""
+def bounded_int(
+    args: MultiDict[str, str], name: str, default: int, most: int, least: int = 1
+) -> int:
+    """A whole number from `least` to `most` (`default` when absent)."""
     value = _int(args, name, default)
-    if not 1 <= value <= most:
-        raise QueryError(f"{name} must be between 1 and {most}")
+    if not least <= value <= most:
+        raise QueryError(f"{name} must be between {least} and {most}")
     return value
 
 

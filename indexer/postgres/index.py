@@ -26,10 +26,10 @@ import psycopg
 from psycopg import errors
 from psycopg_pool import ConnectionPool, PoolTimeout
 
-from indexer.document import IndexSummary, Progress
+from indexer.document import IndexSummary, Progress, Story
 from indexer.errors import IndexAccessError
 from indexer.postgres.schema import SCHEMA_VERSION, current_version, migrate
-from indexer.postgres.search import BrowseCache, run_breakdown, run_search
+from indexer.postgres.search import BrowseCache, run_breakdown, run_search, run_stories
 from indexer.postgres.write import Item, write_run
 from indexer.querylang import SEARCH_SECONDS, QueryError, over_budget
 from indexer.request import MAX_PAGE, MAX_PER_PAGE, SearchRequest
@@ -156,6 +156,10 @@ class PostgresIndex:
         """Matching stories by (month YYYYMM or 0, the facet's values they carry)."""
         return self._read(lambda conn: run_breakdown(conn, request, facet))
 
+    def stories(self, request: SearchRequest) -> list[Story]:
+        """Every matching story (copies collapsed) with the countries it names."""
+        return self._read(lambda conn: run_stories(conn, request))
+
     def _read(self, statement: Callable[[psycopg.Connection], T]) -> T:
         """Runs a search statement on a read connection; a query that runs out of time or that
         PostgreSQL cannot read is the user's to fix (QueryError), not a server error."""
@@ -164,7 +168,7 @@ class PostgresIndex:
                 return statement(conn)
             except errors.QueryCanceled:
                 raise over_budget() from None
-            except errors.SyntaxError as e:  # a tsquery we built wrong: say so, not a 500
+            except errors.SyntaxError as e:
                 raise QueryError(f"could not understand the query: {e.diag.message_primary}") from e
 
     def timeline(self, request: SearchRequest) -> dict[str, Any]:

@@ -27,6 +27,7 @@ from typing import Any
 
 import psycopg
 
+from indexer.document import Story
 from indexer.facets import FACETS
 from indexer.postgres.query import day_range, parse, translate
 from indexer.postgres.schema import WORDS_CONFIG
@@ -123,7 +124,7 @@ def run_search(
 def _browse_key(req: SearchRequest) -> tuple[str, str] | None:
     """The tally a request without words can be answered from: ("", "") with no selection,
     (facet, value) with one value of one facet, None otherwise (or with dates)."""
-    if req.date_from or req.date_to:
+    if req.date_from or req.date_to or req.country_all:
         return None
     chosen = [name for name in FACETS if req.filters.get(name)]
     if not chosen:
@@ -241,6 +242,9 @@ class _Matching:
         days, day_args = day_range(req.date_from, req.date_to)
         conditions = [where, *days]
         self.args += params + day_args
+        if req.country_all:  # every one of them, as a query's country:CN+DE
+            conditions.append("d.countries @> %s::text[]")
+            self.args.append(_values("country", req.country_all))
         self.sql = [
             "WITH m AS MATERIALIZED (SELECT "
             + ", ".join(["d.id", "d.year", "d.chains", "d.countries", "d.pubday", *columns])
@@ -257,6 +261,16 @@ class _Matching:
             name = self.selected[cond] = f"c{len(self.selected)}"
             self.sql.append(f", {name} AS MATERIALIZED (SELECT * FROM m WHERE {cond})")
         return self.selected[cond]
+
+
+def run_stories(conn: psycopg.Connection, req: SearchRequest) -> list[Story]:
+    """Every matching story (copies collapsed as `_search` collapses them) with the countries
+    it names: what the co-occurrence matrix and citations count."""
+    req.validate()
+    matching = _Matching(conn, req, parse(req.q, req.any_word))
+    final = matching.selection()
+    sql = " ".join(matching.sql) + f" SELECT id, countries FROM {final}"
+    return [Story(i, tuple(sorted(c or ()))) for i, c in conn.execute(sql.encode(), matching.args)]
 
 
 def _search(conn: psycopg.Connection, req: SearchRequest, node: Node | None) -> dict[str, Any]:

@@ -25,6 +25,7 @@ from whoosh.searching import Searcher
 from whoosh.support.charset import accent_map
 from whoosh.support.levenshtein import levenshtein
 
+from indexer.document import Story
 from indexer.duplicates import Copy, listed, original
 from indexer.facets import FACETS, DocSet, Facet, count
 from indexer.querylang import SEARCH_SECONDS, over_budget
@@ -93,6 +94,8 @@ def _select(searcher: Searcher, req: SearchRequest) -> _Selection:
         name: _per_state.get(searcher, f"facet:{name}", partial(_read_values, facet=facet))
         for name, facet in FACETS.items()
     }
+    for code in req.country_all:  # every one of them, as a query's country:CN+DE
+        matched &= values["country"].get(code.upper(), frozenset())
     chosen: dict[str, set[int]] = {}
     for name, selected in req.filters.items():
         if selected:
@@ -535,6 +538,28 @@ def breakdown(
         return dict(Counter((days[d] // 100, carried.get(d, ())) for d in final))
 
     return index.run(run)
+
+
+def stories(index: LiveIndex, request: SearchRequest) -> list[Story]:
+    """Every matching story (copies collapsed as the search collapses them) with the countries
+    it names, in no particular order: what the co-occurrence matrix and citations count.
+
+    Ids and countries come from per-generation tables (document number -> id, -> countries),
+    not from each document's stored fields, so listing 25,000 stories stays a set walk.
+    """
+    request.validate()
+
+    def run(searcher: Searcher) -> list[Story]:
+        sel = _select(searcher, request)
+        ids = _per_state.get(searcher, "ids", lambda s: _invert(_docnums_by_id(s.reader())))
+        named = _per_state.get(searcher, "carried:country", partial(_carried, facet="country"))
+        return [Story(ids[d], named.get(d, ())) for d in sel.final if d in ids]
+
+    return index.run(run)
+
+
+def _invert(docnum_of: dict[str, int]) -> dict[int, str]:
+    return {docnum: doc_id for doc_id, docnum in docnum_of.items()}
 
 
 def _carried(searcher: Searcher, facet: str) -> dict[int, tuple[str, ...]]:

@@ -248,7 +248,25 @@ def _result_set_paths(selection: list[dict[str, Any]], bad: dict[str, Any]) -> d
             "default": cooccurrence.DEFAULT_TOP,
         },
     )
+    page_error = _text("text/html", "an error page that keeps the search, with what to change")
     return {
+        "/feed.atom": {
+            "get": {
+                "summary": "alerts as a feed: the newest matching stories as Atom (RFC 4287)",
+                "parameters": [
+                    *selection,
+                    _param(
+                        "per_page",
+                        "entries (newest first, whatever `sort` says)",
+                        {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE, "default": 20},
+                    ),
+                ],
+                "responses": {
+                    "200": _text("application/atom+xml", "an Atom feed, an entry per story"),
+                    **{code: page_error for code in ("400", "413", "414", "429", "503")},
+                },
+            }
+        },
         "/api/cooccurrence": {
             "get": {
                 "summary": "who works with whom: stories naming both of two countries",

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from crawler.fetch import utc_now
+from indexer.cite import CitationStore
 from indexer.document import IndexSummary, Item, Progress, Story
 from indexer.errors import IndexAccessError
 from indexer.postgres.index import PostgresIndex, where
@@ -41,6 +42,8 @@ from indexer.whoosh.write import (
 class Backend(Protocol):
     """What callers may do with an index, whichever engine holds it."""
 
+    name: str  # "whoosh" or "postgresql": what a citation names
+
     def search(self, request: SearchRequest) -> dict[str, Any]: ...
     def timeline(self, request: SearchRequest) -> dict[str, Any]: ...
     def breakdown(
@@ -51,6 +54,8 @@ class Backend(Protocol):
         self, request: SearchRequest, limit: int | None = None
     ) -> Iterator[dict[str, Any]]: ...
     def get_document(self, doc_id: str) -> dict[str, Any] | None: ...
+    def record_citation(self, sha256: str, ids: list[str]) -> bool: ...
+    def cited_ids(self, sha256: str) -> list[str] | None: ...
     def doc_count(self) -> int: ...
     def generation(self) -> int: ...
     def stats(self) -> dict[str, Any]: ...
@@ -64,9 +69,13 @@ class WhooshIndex:
     """The embedded index in a directory: searches through a `LiveIndex` (one searcher per
     thread, refreshed on each commit), writes through `indexer.whoosh.write` (the one writer)."""
 
+    name = "whoosh"
+
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         self.live = LiveIndex(self.path)
+        # Beside the index's link, not in its version folder, which `--rebuild` replaces.
+        self.citations = CitationStore(self.path.parent / f"{self.path.name}.citations.sqlite")
 
     def search(self, request: SearchRequest) -> dict[str, Any]:
         return search(self.live, request)
@@ -89,6 +98,12 @@ class WhooshIndex:
 
     def get_document(self, doc_id: str) -> dict[str, Any] | None:
         return get_document(self.live, doc_id)
+
+    def record_citation(self, sha256: str, ids: list[str]) -> bool:
+        return self.citations.record(sha256, ids)
+
+    def cited_ids(self, sha256: str) -> list[str] | None:
+        return self.citations.ids(sha256)
 
     def doc_count(self) -> int:
         return int(self.live.run(lambda s: s.doc_count()))

@@ -290,7 +290,7 @@ def _search_request(args: argparse.Namespace) -> Any:
     from web.params import search_request
 
     params: MultiDict[str, str] = MultiDict([("q", args.query)])
-    for name in ("year", "chain", "country"):
+    for name in ("year", "chain", "country", "country_all"):
         for value in getattr(args, name) or []:
             params.add(name, value)
     for name, value in (("from", args.date_from), ("to", args.date_to), ("sort", args.sort)):
@@ -333,7 +333,7 @@ def cmd_search(args: argparse.Namespace, config: Config) -> int:
 
 def cmd_export(args: argparse.Namespace, config: Config) -> int:
     """Every matching story as CSV or JSON Lines: the rows of `/api/export.*`, no server."""
-    from indexer import export
+    from indexer import cite, export
 
     request = _search_request(args)
     with open_index_backend(config) as index:
@@ -348,21 +348,47 @@ def cmd_export(args: argparse.Namespace, config: Config) -> int:
             return 0
         target = Path(args.output)
         partial = target.with_name(target.name + ".partial")
-        count = 0
+        ids: list[str] = []
 
         def counted() -> Any:
-            nonlocal count
             for row in rows:
-                count += 1
+                ids.append(row["id"])
                 yield row
 
+        companion = target.with_name(target.name + ".cite.json")
         try:
             with partial.open("w", encoding="utf-8", newline="") as out_file:
                 out_file.writelines(export.lines(counted(), args.format))
+            # The citation of exactly the rows written (indexer/cite.py), beside the file.
+            citation = cite.citation(request, ids, index.generation(), index.name)
+            companion.write_text(json.dumps(citation, indent=1) + "\n", encoding="utf-8")
             partial.replace(target)  # a failed export leaves no half-written file behind
         finally:
             partial.unlink(missing_ok=True)
-    print(f"{count} stories written to {target}", file=sys.stderr)
+    print(
+        f"{len(ids)} stories written to {target} (SHA-256 {citation['sha256']}; "
+        f"citation in {companion})",
+        file=sys.stderr,
+    )
+    return 0
+
+
+def cmd_cite(args: argparse.Namespace, config: Config) -> int:
+    """A search's citation (as /api/cite), its ids recorded in the index's citation store; with
+    --sha256, whether the search still gives the cited set, and how it changed."""
+    from indexer import QueryError, cite
+
+    request = _search_request(args)
+    if args.sha256 and not re.fullmatch(r"[0-9a-fA-F]{64}", args.sha256):
+        raise QueryError("--sha256 must be 64 hexadecimal digits, as the citation gives it")
+    with open_index_backend(config) as index:
+        data, ids = cite.cite_search(index, request)
+        if args.sha256:
+            cited = index.cited_ids(args.sha256.lower())
+            data["check"] = cite.compare(ids, args.sha256.lower(), args.stories, cited)
+        else:
+            data["recorded"] = index.record_citation(data["sha256"], ids)
+    print(json.dumps(data, ensure_ascii=False, indent=1))
     return 0
 
 
@@ -680,6 +706,12 @@ def _parser() -> argparse.ArgumentParser:
             help="ISO country code, e.g. CN (repeat to OR)",
         )
         p.add_argument(
+            "--country-all",
+            action="append",
+            metavar="CC",
+            help="ISO country code a story must name (repeat: every one of them)",
+        )
+        p.add_argument(
             "--from",
             dest="date_from",
             metavar="DAY",
@@ -708,6 +740,15 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--page", type=int, default=1, metavar="N", help="which page of results (default 1)"
     )
+
+    p = command("cite", cmd_cite, "cite a search: its stories' SHA-256, recorded (as /api/cite)")
+    selection(p)
+    p.add_argument(
+        "--sha256",
+        metavar="HEX",
+        help="check a citation: is the set the same, what was added and removed",
+    )
+    p.add_argument("--stories", type=int, metavar="N", help="the cited count, with --sha256")
 
     p = command(
         "export", cmd_export, "every matching story as CSV or JSON Lines (as /api/export.*)"

@@ -232,6 +232,34 @@ def test_export_writes_what_the_api_exports(cli: CLI, built_index: Path, tmp_pat
     get_index(app).close()
 
 
+def test_export_writes_its_citation_beside_it_and_cite_checks_it_later(
+    cli: CLI, tmp_path: Path
+) -> None:
+    from indexer.whoosh import index_articles
+    from tests.conftest import fixture_articles
+
+    index = str(tmp_path / "index")
+    index_articles(index, fixture_articles())
+    target = tmp_path / "chips.jsonl"
+    code, _, err = cli("export", "chip OR battery", "--index", index, "--format", "jsonl",
+                       "-o", str(target))  # fmt: skip
+    companion = json.loads((tmp_path / "chips.jsonl.cite.json").read_text())
+    ids = sorted(json.loads(line)["id"] for line in target.read_text().splitlines())
+    assert code == 0 and companion["stories"] == len(ids) and companion["sha256"] in err
+    code, out, _ = cli("cite", "chip OR battery", "--index", index)
+    cited = json.loads(out)
+    assert code == 0 and cited["sha256"] == companion["sha256"] and cited["recorded"]
+    code, out, _ = cli("cite", "chip OR battery", "--index", index, "--sha256", cited["sha256"])
+    assert json.loads(out)["check"] == {
+        "same": True, "stories_then": len(ids), "stories_now": len(ids), "recorded": True,
+        "added": 0, "removed": 0,
+    }  # fmt: skip
+    code, out, _ = cli("cite", "chip", "--index", index, "--country-all", "CN")
+    assert json.loads(out)["country_all"] == ["CN"]
+    code, _, err = cli("cite", "chip", "--index", index, "--country-all", "China")
+    assert code == 1 and "did you mean CN" in err
+
+
 def test_version(capsys) -> None:
     from innosearch.cli import main
 

@@ -132,6 +132,37 @@ def test_trends_and_comparisons_of_the_crawled_site_count_what_search_counts(cra
         get_index(app).close()
 
 
+def test_who_works_with_whom_cite_and_feed_on_the_crawled_site(client: FlaskClient) -> None:
+    """The analysis views over the crawled site, on each backend: the matrix agrees with the
+    export, each pair's link finds its stories, the citation is the export's, the feed parses."""
+    import feedparser
+
+    exported = client.get("/api/export.jsonl").get_data(as_text=True)
+    rows = [json.loads(line) for line in exported.splitlines()]
+    data = client.get("/api/cooccurrence").get_json()
+    assert data["total"] == len(rows) and data["pairs"]
+    for pair in data["pairs"]:
+        a, b = pair["countries"]
+        naming = [r["id"] for r in rows if {a, b} <= set(r["countries"])]
+        assert pair["stories"] == len(naming)
+        found = client.get(f"/api/search?country_all={a}&country_all={b}&per_page=100").get_json()
+        assert sorted(r["id"] for r in found["results"]) == sorted(naming)
+        assert client.get(f"/api/search?q=country:{a}%2B{b}").get_json()["total"] == len(naming)
+    cited = client.get("/api/cite").get_json()
+    export = client.get("/api/export.csv")
+    assert (
+        cited["stories"] == len(rows) and cited["sha256"] == export.headers["X-Innosearch-SHA256"]
+    )
+    check = client.get(cited["url"].removeprefix("http://localhost").replace("/cite", "/api/cite"))
+    assert check.get_json()["check"]["same"] is True
+    feed = feedparser.parse(client.get("/feed.atom?q=semiconductor").data)
+    assert not feed.bozo and feed.entries
+    newest = client.get("/api/search?q=semiconductor&sort=date").get_json()["results"]
+    assert [e.link for e in feed.entries] == [r["url"] for r in newest]
+    for path in ("/cooccurrence", "/cite", "/?q=semiconductor"):
+        assert client.get(path).status_code == 200
+
+
 def test_second_crawl_is_incremental(crawled, cli: CLI, monkeypatch: pytest.MonkeyPatch) -> None:
     site, data, index = crawled
     monkeypatch.setenv("INNOSEARCH_CRAWL_ALLOW_LOCAL", "1")

@@ -30,7 +30,18 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     # One index per app, Whoosh directory or PostgreSQL URL, opened lazily (see get_index).
     app.extensions["innosearch.index"] = None
 
-    from web import analysis, api, cooccurrence, errors, feeds, limits, pages, ratelimit, stats
+    from web import (
+        analysis,
+        api,
+        cite,
+        cooccurrence,
+        errors,
+        feeds,
+        limits,
+        pages,
+        ratelimit,
+        stats,
+    )
 
     limits.init_app(app)
     ratelimit.init_app(app)
@@ -41,6 +52,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(analysis.bp)
     app.register_blueprint(cooccurrence.bp)
     app.register_blueprint(feeds.bp)
+    app.register_blueprint(cite.bp)
     errors.init_app(app)
     return app
 

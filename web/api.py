@@ -17,6 +17,7 @@ from indexer import export
 from indexer.enrich import taxonomy
 from web import get_index
 from web.charts import charted_coverage
+from web.cite import fingerprint_headers
 from web.openapi import openapi
 from web.params import country_names, search_request
 
@@ -86,11 +87,18 @@ def healthz() -> ResponseReturnValue:
 
 def _export_download(fmt: str) -> Response:
     """The export, streamed; the query is checked (and a 400 raised) before streaming starts."""
-    rows = get_index(current_app).export_rows(search_request(request.args))
+    req = search_request(request.args)
+    index = get_index(current_app)
+    # Before the export takes its searcher: a search after it on this thread may refresh the
+    # thread's searcher to a newer commit and close the one the export is reading.
+    headers = fingerprint_headers(index, req)
+    rows = index.export_rows(req)
     first = next(rows, None)
     chained = itertools.chain([] if first is None else [first], rows)
     body = stream_with_context(export.lines(chained, fmt))
-    return download(body, export.FORMATS[fmt], f"innosearch-export.{fmt}")
+    response = download(body, export.FORMATS[fmt], f"innosearch-export.{fmt}")
+    response.headers.update(headers)
+    return response
 
 
 def download(body: Any, mimetype: str, filename: str) -> Response:

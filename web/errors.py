@@ -37,7 +37,8 @@ def init_app(app: Flask) -> None:
 
 
 def _wants_json() -> bool:
-    return request.path.startswith("/api/") or request.path == "/healthz"
+    """The API, the health check and the feed (read by programs) answer errors as JSON."""
+    return request.path.startswith("/api/") or request.path in ("/healthz", "/feed.atom")
 
 
 def _query_error(error: QueryError) -> tuple[Response | str, int]:

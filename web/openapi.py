@@ -248,7 +248,6 @@ def _result_set_paths(selection: list[dict[str, Any]], bad: dict[str, Any]) -> d
             "default": cooccurrence.DEFAULT_TOP,
         },
     )
-    page_error = _text("text/html", "an error page that keeps the search, with what to change")
     return {
         "/feed.atom": {
             "get": {
@@ -263,8 +262,41 @@ def _result_set_paths(selection: list[dict[str, Any]], bad: dict[str, Any]) -> d
                 ],
                 "responses": {
                     "200": _text("application/atom+xml", "an Atom feed, an entry per story"),
-                    **{code: page_error for code in ("400", "413", "414", "429", "503")},
+                    **bad,
                 },
+            }
+        },
+        "/api/cite": {
+            "get": {
+                "summary": "cite a search (its stories' SHA-256, recorded), or check a citation",
+                "parameters": [
+                    *selection,
+                    _param(
+                        "sha256",
+                        "a citation's fingerprint: check it (same set? how many stories added "
+                        "and removed since?) instead of citing anew",
+                        {"type": "string", "pattern": "^[0-9a-fA-F]{64}$"},
+                    ),
+                    _param(
+                        "stories",
+                        "the cited count (with sha256)",
+                        {"type": "integer", "minimum": 0, "maximum": 999_999_999_999},
+                    ),
+                    _param(
+                        "at",
+                        "the citation's time (with sha256)",
+                        {
+                            "type": "string",
+                            "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$",
+                        },
+                    ),
+                    _param(
+                        "generation",
+                        "the index generation cited (with sha256)",
+                        {"type": "integer", "minimum": 0, "maximum": 999_999_999_999},
+                    ),
+                ],
+                "responses": {"200": _json("Citation", "the citation, or its check"), **bad},
             }
         },
         "/api/cooccurrence": {
@@ -447,6 +479,48 @@ def _schemas() -> dict[str, Any]:
                             "names": string_list,
                             "stories": {"type": "integer"},
                         },
+                    },
+                },
+            },
+        },
+        "Citation": {
+            "type": "object",
+            "required": ["query", "index", "cited_at", "stories", "sha256"],
+            "properties": {
+                "query": {"type": "string"},
+                "any": {"type": "boolean"},
+                "filters": {"type": "object", "additionalProperties": string_list},
+                "country_all": string_list,
+                "from": {"type": "string", "nullable": True, "format": "date"},
+                "to": {"type": "string", "nullable": True, "format": "date"},
+                "index": {
+                    "type": "object",
+                    "properties": {
+                        "backend": {"type": "string", "enum": ["whoosh", "postgresql"]},
+                        "generation": {"type": "integer"},
+                    },
+                },
+                "cited_at": {"type": "string", "description": "UTC, ISO 8601"},
+                "stories": {"type": "integer", "description": "copies of a story count once"},
+                "sha256": {
+                    "type": "string",
+                    "description": "SHA-256 of the sorted story ids, each followed by a line feed",
+                },
+                "search_url": {"type": "string"},
+                "recorded": {"type": "boolean", "description": "the ids kept for later checks"},
+                "url": {"type": "string", "description": "the citation's own URL: its check"},
+                "text": {"type": "string", "description": "a reference to paste"},
+                "check": {
+                    "type": "object",
+                    "description": "with sha256: the search now against the citation",
+                    "properties": {
+                        "sha256": {"type": "string"},
+                        "same": {"type": "boolean"},
+                        "stories_then": {"type": "integer", "nullable": True},
+                        "stories_now": {"type": "integer"},
+                        "recorded": {"type": "boolean"},
+                        "added": {"type": "integer"},
+                        "removed": {"type": "integer"},
                     },
                 },
             },

@@ -90,6 +90,7 @@ def search_page() -> ResponseReturnValue:
                 "timeline CSV": url_for("api.api_timeline_csv") + selection,
                 "who works with whom": url_for("cooccurrence.cooccurrence_page") + selection,
                 "Atom feed": url_for("feeds.feed") + selection,
+                "cite": url_for("cite.cite_page") + selection,
             },
             chart=timeline_chart(result["timeline"], with_coverage=True),
             analysis_urls=_analysis_urls(),

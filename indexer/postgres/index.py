@@ -26,6 +26,7 @@ import psycopg
 from psycopg import errors
 from psycopg_pool import ConnectionPool, PoolTimeout
 
+from indexer import cite
 from indexer.document import IndexSummary, Progress, Story
 from indexer.errors import IndexAccessError
 from indexer.postgres.schema import SCHEMA_VERSION, current_version, migrate
@@ -64,6 +65,8 @@ def where(url: str) -> str:
 
 class PostgresIndex:
     """A PostgreSQL index: write on `url`, search on `read_urls` (round-robin) or on `url`."""
+
+    name = "postgresql"
 
     def __init__(
         self,
@@ -192,6 +195,22 @@ class PostgresIndex:
                 sent += 1
             if page * MAX_PER_PAGE >= result["total"]:
                 return
+
+    def record_citation(self, sha256: str, ids: list[str]) -> bool:
+        """Records a cited set on the primary (searches are read-only sessions)."""
+        with self._primary() as conn:
+            conn.execute(
+                "INSERT INTO citations (sha256, stories, ids) VALUES (%s, %s, %s) "
+                "ON CONFLICT (sha256) DO NOTHING",
+                (sha256, len(ids), cite.pack(ids)),
+            )
+        return True
+
+    def cited_ids(self, sha256: str) -> list[str] | None:
+        """The ids cited under `sha256`, or None when this index never recorded them."""
+        with self._reader() as conn:
+            row = conn.execute("SELECT ids FROM citations WHERE sha256 = %s", (sha256,)).fetchone()
+        return cite.unpack(row[0]) if row else None
 
     def get_document(self, doc_id: str) -> dict[str, Any] | None:
         """All stored fields of one article, for the article view (None when unknown)."""

@@ -158,6 +158,16 @@ ALTER TABLE documents ADD COLUMN tsv tsvector GENERATED ALWAYS AS (
 CREATE INDEX documents_tsv ON documents USING gin (tsv) WHERE representative;
 """
 
+# Citations (indexer/cite.py): the ids of each cited result set, by their SHA-256, compressed.
+_V7_CITATIONS = """
+CREATE TABLE citations (
+    sha256 text PRIMARY KEY,
+    stories integer NOT NULL,
+    ids bytea NOT NULL,
+    cited_at timestamptz NOT NULL DEFAULT now()
+);
+"""
+
 # Migration n (1-based) is MIGRATIONS[n - 1].
 MIGRATIONS: tuple[str, ...] = (
     _V1_DOCUMENTS,
@@ -166,6 +176,7 @@ MIGRATIONS: tuple[str, ...] = (
     _V4_SITE_NAME,
     _V5_ORIGINALS,
     _V6_WORDS,
+    _V7_CITATIONS,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -186,7 +186,7 @@ def test_openapi_document_is_valid_and_lists_every_endpoint(client: FlaskClient)
 
     spec = client.get("/api/openapi.json").get_json()
     endpoints = {"/api/search", "/api/timeline", "/api/timeline.csv", "/api/export.csv"}
-    endpoints |= {"/api/cooccurrence", "/api/cooccurrence.csv", "/feed.atom"}
+    endpoints |= {"/api/cooccurrence", "/api/cooccurrence.csv", "/feed.atom", "/api/cite"}
     assert endpoints | {"/api/export.jsonl", "/healthz"} <= set(spec["paths"])
     names = {p["name"] for p in spec["paths"]["/api/search"]["get"]["parameters"]}
     assert names >= {"q", "year", "chain", "country", "from", "to", "sort", "page", "per_page"}

@@ -50,9 +50,14 @@ def test_the_feed_keeps_the_filters_and_names_the_page_it_follows(client: FlaskC
     assert 'href="/feed.atom?q=chip"' in page
 
 
-def test_bad_parameters_answer_400(client: FlaskClient) -> None:
-    for url in ("/feed.atom?country=Chna", "/feed.atom?per_page=500", "/feed.atom?qq=chip"):
-        assert client.get(url).status_code == 400, url
+def test_bad_parameters_answer_400_in_the_apis_format(client: FlaskClient) -> None:
+    for url, words in [
+        ("/feed.atom?country=China", "did you mean CN"),
+        ("/feed.atom?per_page=500", "per_page must be between"),
+        ("/feed.atom?qq=chip", "did you mean 'q'"),
+    ]:
+        response = client.get(url)
+        assert response.status_code == 400 and words in response.get_json()["error"], url
 
 
 def test_crawled_markup_and_control_characters_stay_text(tmp_path: Path) -> None:

@@ -28,18 +28,21 @@ def cooccurrence(
     is the number of stories naming both, the diagonal those naming the country at all; `pairs`
     lists every pair at least one story names (not only those of the matrix), most first.
     """
+    # Stories naming the same countries are counted together: far fewer sets than stories.
+    sets = Counter(tuple(sorted(set(story.countries))) for story in stories)
     total = named = paired = 0
     single: Counter[str] = Counter()
     pairs: Counter[tuple[str, str]] = Counter()
-    for story in stories:
-        total += 1
-        codes = sorted(set(story.countries))
+    for codes, n in sets.items():
+        total += n
         if codes:
-            named += 1
-            single.update(codes)
+            named += n
+            for code in codes:
+                single[code] += n
         if len(codes) > 1:
-            paired += 1
-            pairs.update(combinations(codes, 2))
+            paired += n
+            for pair in combinations(codes, 2):
+                pairs[pair] += n
     axes = [code for code, _n in sorted(single.items(), key=lambda kv: (-kv[1], kv[0]))[:top]]
     matrix = [
         [single[a] if a == b else pairs[(a, b) if a < b else (b, a)] for b in axes] for a in axes

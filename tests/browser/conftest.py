@@ -8,14 +8,18 @@ chromium skips the tests on a workstation and fails them under CI=true, where it
 
 from __future__ import annotations
 
+import csv
+import gzip
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from crawler.article import Article
 from indexer.whoosh import index_articles
 from tests.conftest import fixture_articles
 from tests.loopback import running
@@ -78,3 +82,31 @@ def keep_screenshot(target: object, name: str, *, full_page: bool = False) -> Pa
         target.screenshot(path=str(shot))  # type: ignore[attr-defined]
     print(f"screenshot: {shot}")
     return shot
+
+
+@pytest.fixture(scope="session")
+def news_site(shared: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A server over 600 real articles of NewsArticles (2016-17), for a timeline of real shape
+    and countries that real news names together."""
+    with gzip.open(shared / "data/news/NewsArticles.csv.gz", "rt", encoding="utf-8") as fh:
+        rows = [r for r in csv.DictReader(fh) if r["title"].strip() and r["text"].strip()]
+    articles = [
+        Article(
+            url=r["article_source_link"] or f"https://newsarticles.example/{r['article_id']}",
+            title=r["title"].strip(),
+            text=r["text"].strip(),
+            published=_ymd(r["publish_date"]),
+        )
+        for r in rows[:: max(1, len(rows) // 600)]
+    ]
+    index_dir = tmp_path_factory.mktemp("news-index")
+    index_articles(index_dir, articles)
+    with served(index_dir) as url:
+        yield url
+
+
+def _ymd(value: str) -> str | None:
+    try:
+        return datetime.strptime(value.strip(), "%Y/%m/%d").date().isoformat()
+    except ValueError:
+        return None

@@ -4,18 +4,11 @@ timeline, the article view, downloads, the error page, a phone and a keyboard.""
 from __future__ import annotations
 
 import csv
-import gzip
 import io
 import itertools
-from collections.abc import Iterator
-from datetime import datetime
 from pathlib import Path
 
-import pytest
-
-from crawler.article import Article
-from indexer.whoosh import index_articles
-from tests.browser.conftest import keep_screenshot, served
+from tests.browser.conftest import keep_screenshot
 
 
 def bars(page: object) -> dict[str, str]:
@@ -129,33 +122,6 @@ def test_article_view_shows_the_story_with_names_and_provenance(site: str, brows
         assert keep_screenshot(page, "article-view", full_page=True).stat().st_size > 10_000
     finally:
         context.close()
-
-
-@pytest.fixture(scope="module")
-def news_site(shared: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A server over 600 real articles of NewsArticles (2016-17), for a timeline of real shape."""
-    with gzip.open(shared / "data/news/NewsArticles.csv.gz", "rt", encoding="utf-8") as fh:
-        rows = [r for r in csv.DictReader(fh) if r["title"].strip() and r["text"].strip()]
-    articles = [
-        Article(
-            url=r["article_source_link"] or f"https://newsarticles.example/{r['article_id']}",
-            title=r["title"].strip(),
-            text=r["text"].strip(),
-            published=_ymd(r["publish_date"]),
-        )
-        for r in rows[:: max(1, len(rows) // 600)]
-    ]
-    index_dir = tmp_path_factory.mktemp("news-index")
-    index_articles(index_dir, articles)
-    with served(index_dir) as url:
-        yield url
-
-
-def _ymd(value: str) -> str | None:
-    try:
-        return datetime.strptime(value.strip(), "%Y/%m/%d").date().isoformat()
-    except ValueError:
-        return None
 
 
 def test_timeline_of_real_articles_labels_axes_and_tells_each_count(

@@ -1,6 +1,6 @@
 """Benchmark: how fast the analysis views answer (issue 17): trends by chain and by country, a
-comparison of three queries, who works with whom, a citation and a feed, and the plain timeline
-beside them, over real HTTP.
+comparison of three queries, who works with whom and a citation, and the plain timeline beside
+them, over real HTTP (the JSON views: `speed.drive` reads each answer as JSON).
 
     .venv/bin/python bench/analysis.py                     # 25,000 articles, 100 queries each
     .venv/bin/python bench/analysis.py --index postgresql://...   # an index already loaded
@@ -66,7 +66,6 @@ def endpoints(queries: list[Query]) -> dict[str, list[str]]:
         if n < EVERYTHING:
             out.setdefault("co-occurrence, all", []).append("/api/cooccurrence")
         out.setdefault("cite", []).append("/api/cite?" + urlencode(params))
-        out.setdefault("feed", []).append("/feed.atom?" + urlencode(params))
     return out
 
 

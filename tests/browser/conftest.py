@@ -69,6 +69,21 @@ def browser() -> Iterator[object]:
         chromium.close()
 
 
+@contextmanager
+def opened(browser: object, **options: Any) -> Iterator[tuple[Any, list[str]]]:
+    """A page in a new browser context (a desktop-sized viewport unless `options` say
+    otherwise), and the script errors and CSP violations it reports; closed after."""
+    options.setdefault("viewport", {"width": 1200, "height": 900})
+    context = browser.new_context(**options)  # type: ignore[attr-defined]
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    try:
+        yield page, errors
+    finally:
+        context.close()
+
+
 def keep_screenshot(target: object, name: str, *, full_page: bool = False) -> Path:
     """Save a screenshot of a page (or of one element) as test-output/browser/NAME.png.
 

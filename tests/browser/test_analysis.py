@@ -6,15 +6,13 @@ from __future__ import annotations
 
 import feedparser
 
-from tests.browser.conftest import keep_screenshot
+from tests.browser.conftest import keep_screenshot, opened
 
 
 def test_heat_map_names_countries_tells_counts_and_leads_to_a_pairs_stories(
     news_site: str, browser: object
 ) -> None:
-    context = browser.new_context(viewport={"width": 1200, "height": 1000})  # type: ignore[attr-defined]
-    page = context.new_page()
-    try:
+    with opened(browser, viewport={"width": 1200, "height": 1000}) as (page, _):
         page.goto(news_site)
         page.click("text=who works with whom")
         page.wait_for_url("**/cooccurrence*")
@@ -38,14 +36,10 @@ def test_heat_map_names_countries_tells_counts_and_leads_to_a_pairs_stories(
         first, second = names.split(" and ")
         chips = page.locator(".summary .chip").all_inner_texts()
         assert f"with {first} ×" in chips and f"with {second} ×" in chips
-    finally:
-        context.close()
 
 
 def test_cite_a_search_then_open_the_citation(news_site: str, browser: object) -> None:
-    context = browser.new_context(viewport={"width": 1200, "height": 900})  # type: ignore[attr-defined]
-    page = context.new_page()
-    try:
+    with opened(browser) as (page, _):
         page.goto(news_site + "?q=trade&country=CN")
         total = page.locator(".summary strong").inner_text()
         page.click("text=cite this search")
@@ -57,14 +51,10 @@ def test_cite_a_search_then_open_the_citation(news_site: str, browser: object) -
         page.wait_for_url("**sha256=*")
         assert page.locator(".verdict").inner_text().startswith(f"The same {total} stories")
         assert keep_screenshot(page, "cite-check", full_page=True).stat().st_size > 10_000
-    finally:
-        context.close()
 
 
 def test_a_results_page_names_its_feed_and_the_feed_opens(news_site: str, browser: object) -> None:
-    context = browser.new_context(viewport={"width": 1000, "height": 800})  # type: ignore[attr-defined]
-    page = context.new_page()
-    try:
+    with opened(browser, viewport={"width": 1000, "height": 800}) as (page, _):
         page.goto(news_site + "?q=president")
         href = page.locator('link[rel=alternate][type="application/atom+xml"]').get_attribute(
             "href"
@@ -76,5 +66,3 @@ def test_a_results_page_names_its_feed_and_the_feed_opens(news_site: str, browse
         page.wait_for_url("**/feed.atom*")
         assert feed.entries[0].title in page.content()
         assert keep_screenshot(page, "feed").stat().st_size > 10_000
-    finally:
-        context.close()

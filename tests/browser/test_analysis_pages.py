@@ -7,15 +7,13 @@ page, hovered, and photographed into test-output/browser/ (the README's pictures
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from innosearch.sample_site import serve
-from tests.browser.conftest import keep_screenshot, served
+from tests.browser.conftest import keep_screenshot, opened, served
 from tests.indexer.test_coverage import daily, history
 
 
@@ -41,19 +39,6 @@ def sample(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     config = {"DATA_DIR": str(data), "RATE_LIMIT_PER_SECOND": 0}
     with served(index, config) as url:
         yield url
-
-
-@contextmanager
-def opened(browser: object) -> Iterator[tuple[Any, list[str]]]:
-    """A desktop-sized page, and the script errors and CSP violations it reports."""
-    context = browser.new_context(viewport={"width": 1200, "height": 900})  # type: ignore[attr-defined]
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    try:
-        yield page, errors
-    finally:
-        context.close()
 
 
 def keep(page: object, name: str) -> Path:

@@ -8,7 +8,7 @@ import io
 import itertools
 from pathlib import Path
 
-from tests.browser.conftest import keep_screenshot
+from tests.browser.conftest import keep_screenshot, opened
 
 
 def bars(page: object) -> dict[str, str]:
@@ -22,11 +22,7 @@ def bars(page: object) -> dict[str, str]:
 def test_search_click_facets_see_timeline_change_and_download_csv(
     site: str, browser: object, tmp_path: Path
 ) -> None:
-    context = browser.new_context(accept_downloads=True, viewport={"width": 1200, "height": 900})  # type: ignore[attr-defined]
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    try:
+    with opened(browser, accept_downloads=True) as (page, errors):
         page.goto(site)
         page.fill("#q", "chip OR battery OR innovation")
         page.press("#q", "Enter")
@@ -61,14 +57,10 @@ def test_search_click_facets_see_timeline_change_and_download_csv(
 
         assert keep_screenshot(page, "search-page", full_page=True).stat().st_size > 10_000
         assert not errors, errors  # no CSP violations or script errors
-    finally:
-        context.close()
 
 
 def test_page_is_usable_on_a_phone_and_by_keyboard(site: str, browser: object) -> None:
-    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)  # type: ignore[attr-defined]
-    page = context.new_page()
-    try:
+    with opened(browser, viewport={"width": 390, "height": 844}, is_mobile=True) as (page, _):
         page.goto(site + "?q=vaccine")
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= 390  # nothing wider than the phone
@@ -79,16 +71,12 @@ def test_page_is_usable_on_a_phone_and_by_keyboard(site: str, browser: object) -
         page.keyboard.press("Shift+Tab")
         page.keyboard.press("Shift+Tab")
         assert page.evaluate("document.activeElement.textContent") == "Skip to results"
-    finally:
-        context.close()
 
 
 def test_sort_applies_at_once_and_an_error_page_leads_back_to_results(
     site: str, browser: object
 ) -> None:
-    context = browser.new_context(viewport={"width": 1200, "height": 900})  # type: ignore[attr-defined]
-    page = context.new_page()
-    try:
+    with opened(browser) as (page, _):
         page.goto(site + "?q=chip")
         page.select_option("select[name=sort]", "date")
         page.wait_for_url("**sort=date*")
@@ -102,14 +90,10 @@ def test_sort_applies_at_once_and_an_error_page_leads_back_to_results(
         page.wait_for_url("**country=CN*")
         assert int(page.locator(".summary strong").inner_text()) >= 1
         assert "China" in page.locator(".summary .chip").inner_text()
-    finally:
-        context.close()
 
 
 def test_article_view_shows_the_story_with_names_and_provenance(site: str, browser: object) -> None:
-    context = browser.new_context(viewport={"width": 1200, "height": 900})  # type: ignore[attr-defined]
-    page = context.new_page()
-    try:
+    with opened(browser) as (page, _):
         page.goto(site + "?q=nanjing+wafer")
         page.locator(".hit h3 a").first.click()
         page.wait_for_url("**/article/**")
@@ -120,16 +104,12 @@ def test_article_view_shows_the_story_with_names_and_provenance(site: str, brows
         provenance = page.locator("dl.provenance").inner_text()
         assert "https://news.example.com/2021/10/chips-nanjing.html" in provenance
         assert keep_screenshot(page, "article-view", full_page=True).stat().st_size > 10_000
-    finally:
-        context.close()
 
 
 def test_timeline_of_real_articles_labels_axes_and_tells_each_count(
     news_site: str, browser: object
 ) -> None:
-    context = browser.new_context(viewport={"width": 1200, "height": 900})  # type: ignore[attr-defined]
-    page = context.new_page()
-    try:
+    with opened(browser) as (page, _):
         page.goto(news_site + "?q=president")
         total = int(page.locator(".summary strong").inner_text())
         counts = bars(page)
@@ -157,14 +137,10 @@ def test_timeline_of_real_articles_labels_axes_and_tells_each_count(
         chart.locator("details.counts summary").click()
         rows = chart.locator("details.counts tbody tr").all_inner_texts()
         assert [r.split("\t") for r in rows] == [[p, n] for p, n in counts.items()]
-    finally:
-        context.close()
 
 
 def test_a_result_names_its_site_before_the_host(site: str, browser: object) -> None:
-    context = browser.new_context(viewport={"width": 1200, "height": 900})  # type: ignore[attr-defined]
-    page = context.new_page()
-    try:
+    with opened(browser) as (page, _):
         page.goto(site + "?q=semiconductor")
         by_title = {
             hit.locator("h3").inner_text(): hit.locator(".meta .site").inner_text()
@@ -175,5 +151,3 @@ def test_a_result_names_its_site_before_the_host(site: str, browser: object) -> 
         assert "evil.example.com" in by_title.values()  # named by neither: the host alone
         page.locator(".hit h3 a", has_text="Nanjing chip makers").click()
         assert page.locator(".doc .meta .site").inner_text() == "Example News · news.example.com"
-    finally:
-        context.close()

@@ -12,8 +12,10 @@ its answers kept for values that repeat (sites, years, chains).
 
 What it writes is what Whoosh's writer writes: the same terms, postings, stored fields,
 lengths and columns (tests/indexer/test_segment.py compares every posting and stored field).
-When a segment's postings outgrow the memory limit of the build, they go to Whoosh's pool,
-which sorts runs on disk and merges them, as before.
+The postings held grow with the segment: past the memory limit of the build the writer is
+`full`, and its caller (a sub-writer, indexer/whoosh/subwriters.py) finishes the segment and
+starts another, rather than sorting runs on disk and merging them in Python through Whoosh's
+pool. Only documents this writer leaves to Whoosh (boosts, term vectors) go through the pool.
 """
 
 from __future__ import annotations
@@ -105,8 +107,11 @@ class SegmentWriter(WhooshSegmentWriter):
         self._added = True
         self.docnum += 1
         self._held += held
-        if self._held > self._limit:
-            self._spill()
+
+    @property
+    def full(self) -> bool:
+        """Whether the postings held have reached the memory limit: time for a new segment."""
+        return self._held > self._limit
 
     def _index(self, name: str, field: Any, value: Any) -> list[tuple]:
         """Whoosh's (term bytes, frequency, weight, value) for a field's value, kept for values
@@ -125,8 +130,8 @@ class SegmentWriter(WhooshSegmentWriter):
         return found
 
     def _spill(self) -> None:
-        """Moves the postings held here to Whoosh's pool (which sorts them in runs on disk past
-        its limit); the segment is then written from the pool."""
+        """Moves the postings held here to Whoosh's pool, for a document Whoosh's own code adds
+        (see `add_document`); the segment is then written from the pool."""
         add = self.pool.add
         for name, terms in self._terms.items():
             for term, postings in terms.items():

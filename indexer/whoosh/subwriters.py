@@ -6,7 +6,12 @@ failing on a document), nothing notices: the parent blocks forever on the full q
 the queue's lock the dead process held, and a cancelled build leaves its sub-writers waiting
 on the queue, so the command never exits. `WatchedMpWriter` waits in short steps and checks
 its sub-writers between them; one that has died ends the build with `SubWriterDied` (the
-caller cancels the writer, which stops the others), and a cancel terminates them.
+caller cancels the writer, which stops the others), and a cancel terminates them and removes
+the files of every segment they wrote, which the index never listed.
+
+A sub-writer whose segment holds as many postings as its memory limit allows finishes it and
+starts another (`SegmentWriter.full`), so a build of any size keeps each sub-writer within its
+limit; the commit lists every segment of every sub-writer (the bulk build never merges them).
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ import queue
 import time
 from typing import Any
 
+from whoosh.index import clean_files
 from whoosh.multiproc import MpWriter, SubWriterTask
 from whoosh.util import random_name
 
@@ -74,22 +80,37 @@ class WatchedMpWriter(MpWriter):
         self._put_watched(job)
 
     def _commit(self, mergetype: Any, optimize: Any, merge: Any) -> None:
-        # Flush, tell every sub-writer to finish and wait for them here, watching; Whoosh's own
-        # commit then finds them finished and collects their segments.
+        # As MpWriter._commit in its multisegment case: flush, tell every sub-writer to finish,
+        # wait for them here, watching, then list the segments each returns (several each).
         if self.docbuffer:
             self._enqueue()
         for _ in self.tasks:
             self._put_watched(None)
+        segments = self._merge_segments(mergetype, optimize, merge)
         while any(task.is_alive() for task in self.tasks):
             self._check_tasks()
             for task in self.tasks:
                 task.join(_STEP / len(self.tasks))
         self._check_tasks()
-        super()._commit(mergetype, optimize, merge)
+        for _ in self.tasks:
+            try:
+                segments += self.resultqueue.get(timeout=_STOP_GRACE)
+            except queue.Empty:
+                raise SubWriterDied(
+                    "a sub-writer process of the bulk build ended without its segments; "
+                    "nothing was committed: run the command again"
+                ) from None
+        if self._added:  # documents added to this writer itself (not by the bulk build)
+            segments.append(self._finalize_segment())
+        else:
+            self._close_segment()
+        self._commit_toc(segments)
+        self._finish()
 
     def cancel(self) -> None:
         """Stops the sub-writers (Whoosh only flags them in this process, where they never
-        look), then discards what was written."""
+        look), then discards what was written: the temporary files, and the segments the
+        sub-writers wrote, finished or not (files of segments the last commit did not list)."""
         for task in self.tasks:
             if task.is_alive():
                 task.terminate()
@@ -100,6 +121,7 @@ class WatchedMpWriter(MpWriter):
                 task.kill()
                 task.join()
         super().cancel()
+        clean_files(self.storage, self.indexname, self.generation - 1, self.segments)
 
     def _put_watched(self, job: Any) -> None:
         while True:
@@ -122,24 +144,28 @@ class WatchedMpWriter(MpWriter):
 
 
 class _SubWriterTask(SubWriterTask):
-    """Whoosh's sub-writer process with our segment writer; each writes a segment of its own
-    (the bulk build's writer is always `multisegment`)."""
+    """Whoosh's sub-writer process with our segment writer; each writes segments of its own
+    (the bulk build's writer is always `multisegment`), a new one whenever the last is full."""
 
     def run(self) -> None:
-        # As SubWriterTask.run in its multisegment case, with the writer class replaced.
-        ix = self.storage.open_index(self.indexname)
-        writer = self.writer = SegmentWriter(ix, _lk=False, **self.kwargs)
+        # As SubWriterTask.run in its multisegment case, with the writer class replaced and
+        # a list of segments returned.
+        self.ix = self.storage.open_index(self.indexname)
+        self.writer = SegmentWriter(self.ix, _lk=False, **self.kwargs)
+        self.segments: list[Any] = []
         while self.running:
             job = self.jobqueue.get()
             if job is None:
                 break
             self._process_file(*job)
         if not self.running:
-            writer.cancel()
+            self.writer.cancel()
             return
-        fieldnames = writer.pool.fieldnames
-        segment = writer._finalize_segment()
-        self.resultqueue.put((None, fieldnames, segment), timeout=5)
+        if self.writer._added:
+            self.segments.append(self.writer._finalize_segment())
+        else:  # the last segment was full just before the end: its files are cleaned at commit
+            self.writer._close_segment()
+        self.resultqueue.put(self.segments, timeout=5)
 
     def _process_file(self, filename: str, doc_count: int) -> None:
         # As SubWriterTask._process_file, with articles made into documents here.
@@ -153,4 +179,7 @@ class _SubWriterTask(SubWriterTask):
                     writer.add_document(**to_document(article, fetched_at, status), dup=dup)
                 else:
                     writer.add_document(**args)
+                if writer.full:
+                    self.segments.append(writer._finalize_segment())
+                    writer = self.writer = SegmentWriter(self.ix, _lk=False, **self.kwargs)
         storage.delete_file(filename)

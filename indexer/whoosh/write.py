@@ -281,11 +281,11 @@ def write_items(
 # the server keeps one searcher per thread, so its peak memory grew with its threads.
 #
 # Each sub-writer holds its postings in memory by term up to `limitmb` (about 90 bytes a
-# posting, 110 postings an article; indexer/whoosh/segment.py); past it, they go to Whoosh's
-# pool, which writes sorted runs to disk and merges them in Python at the end, which cost a
-# third more CPU at 100,000 articles (bench/speed.py: 819/s with 512 MB, 1,132/s with 2,048 MB).
-# So the limit is as large as the machine allows: all sub-writers together a fifth of its
-# memory, each between 256 MB and 2 GB.
+# posting, 110 postings an article; indexer/whoosh/segment.py); there it finishes its segment and
+# starts another (indexer/whoosh/subwriters.py), so a build of any size stays within the limit.
+# Every segment is one more for each search to open and read, so the limit is as large as the
+# machine allows: all sub-writers together a fifth of its memory, each between 256 MB and 2 GB
+# (on this 23 GB machine 2 GB: no second segment below about 200,000 articles a sub-writer).
 BULK_MIN = 2000
 _PROCS = max(2, os.cpu_count() or 2)
 

@@ -60,14 +60,19 @@ def _everything(reader: IndexReader) -> dict:
     }
 
 
-# limitmb 1: the postings outgrow the limit several times and go through Whoosh's pool.
-@pytest.mark.parametrize("limitmb", [256, 1])
-def test_the_same_segment_as_whooshs_writer(tmp_path: Path, shared: Path, limitmb: int) -> None:
+# boosted: every 50th document has a boost, which this writer leaves to Whoosh's code: the
+# postings held so far go to Whoosh's pool, which with limitmb 1 sorts them in runs on disk.
+@pytest.mark.parametrize("limitmb, boosted", [(256, False), (1, True)])
+def test_the_same_segment_as_whooshs_writer(
+    tmp_path: Path, shared: Path, limitmb: int, boosted: bool
+) -> None:
     documents = []
     for number, article in enumerate(labelled_articles(shared)):
         doc = to_document(article)
         doc["site"] = ("herald", "courier", "")[number % 3]  # a repeated and an empty value
         doc["dup"] = documents[0]["id"] if number % 9 == 1 else article.id
+        if boosted and number % 50 == 7:
+            doc["_boost"] = 2.0
         documents.append(doc)
     (tmp_path / "whoosh").mkdir()
     (tmp_path / "ours").mkdir()

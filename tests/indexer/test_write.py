@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from whoosh import index as whoosh_index
+from whoosh.index import TOC
 
 from crawler.article import Article
 from indexer import SearchRequest
@@ -58,6 +60,23 @@ def _segments(path: Path) -> int:
         ix.close()
 
 
+def _strays(path: Path) -> list[str]:
+    """Files and folders of the live version that no committed segment owns: a half-written
+    or cancelled segment, temporary files."""
+    here = index_location(path)
+    ix = whoosh_index.open_dir(here)
+    try:
+        owned = {s.segment_id() for s in ix._segments()}
+        pattern = TOC._segment_pattern(ix.indexname)
+    finally:
+        ix.close()
+    return sorted(
+        entry.name
+        for entry in here.iterdir()
+        if entry.is_dir() or ((m := pattern.match(entry.name)) and m.group(1) not in owned)
+    )
+
+
 def test_bulk_build_gives_the_same_documents_and_facets(tmp_path: Path, small_bulk: None) -> None:
     articles = _many(30)
     bulk = index_articles(tmp_path / "bulk", articles)
@@ -89,18 +108,30 @@ def _answer(found: dict) -> tuple[dict, list, list]:
     return found, keys, sorted(results, key=lambda r: r["id"])
 
 
+# limitmb 1 (some 11,000 postings): each sub-writer fills several segments, as at a million
+# articles with the 2 GB of this machine.
+@pytest.mark.parametrize("limitmb", [None, 1])
 def test_a_bulk_build_answers_every_search_as_one_writer_does(
-    tmp_path: Path, shared: Path, small_bulk: None, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path,
+    shared: Path,
+    small_bulk: None,
+    monkeypatch: pytest.MonkeyPatch,
+    limitmb: int | None,
 ) -> None:
     """500 real articles through the sub-writers and through one writer: the same hits with the
     same scores, facets, totals and snippets, in the same order but for ties (equal scores or
     dates follow the documents' numbers, which sub-writers give in another order)."""
     monkeypatch.setitem(write_module._BULK_WRITER, "batchsize", 50)
+    if limitmb:
+        monkeypatch.setitem(write_module._BULK_WRITER, "limitmb", limitmb)
     articles = labelled_articles(shared)
-    index_articles(tmp_path / "bulk", articles)
+    assert index_articles(tmp_path / "bulk", articles).total == len(articles)
     monkeypatch.setattr(write_module, "BULK_MIN", 10_000)
     index_articles(tmp_path / "single", articles)
-    assert _segments(tmp_path / "bulk") > 1 and _segments(tmp_path / "single") == 1
+    segments = _segments(tmp_path / "bulk")
+    assert segments >= 3 * write_module._PROCS if limitmb else 1 < segments <= write_module._PROCS
+    assert _segments(tmp_path / "single") == 1
+    assert _strays(tmp_path / "bulk") == []
     bulk, single = LiveIndex(tmp_path / "bulk"), LiveIndex(tmp_path / "single")
     try:
         for request in QUERIES:
@@ -250,3 +281,35 @@ def test_a_bulk_build_gives_the_collector_back_as_it_found_it(
     before = gc.get_threshold()
     assert index_articles(tmp_path / "bulk", _many(12)).added == 12
     assert gc.get_threshold() == before and gc.get_freeze_count() == 0
+
+
+def test_a_failed_bulk_build_leaves_no_segment_behind(
+    tmp_path: Path, small_bulk: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A bulk build whose input fails after the sub-writers finished segments of their own
+    (a small memory limit): the error reaches the caller, the index is still the empty one,
+    and none of the files written meanwhile are left."""
+    monkeypatch.setitem(write_module._BULK_WRITER, "limitmb", 0.05)  # a few articles a segment
+    path = tmp_path / "ix"
+    write_module.open_index(path, create=True).close()
+    here = index_location(path)
+
+    pattern = TOC._segment_pattern("MAIN")
+
+    def segments_on_disk() -> int:
+        return len({m.group(1) for p in here.iterdir() if (m := pattern.match(p.name))})
+
+    def failing() -> Iterator[Article]:
+        yield from _many(200)
+        deadline = time.monotonic() + 60
+        # One segment opened by the parent and each sub-writer, more once they started anew.
+        while segments_on_disk() < 2 * write_module._PROCS + 1 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert segments_on_disk() > write_module._PROCS + 1, "no sub-writer finished a segment"
+        raise RuntimeError("the source failed")
+
+    with pytest.raises(RuntimeError, match="the source failed"):
+        index_articles(path, failing())
+    assert _strays(path) == []
+    assert _everything(path)["total"] == 0
+    assert index_articles(path, _many(30)).total == 30  # and the next build goes through

@@ -6,11 +6,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import psycopg
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from whoosh.formats import Positions
+from whoosh.lang.porter2 import stem as whoosh_porter2
 
-from indexer.whoosh.analysis import EnglishAnalyzer, FastPositions
+from indexer.whoosh.analysis import TOKEN, EnglishAnalyzer, FastPositions, _stem
+from tests.pg_server import Server
 
 ANALYZER = EnglishAnalyzer()
 
@@ -39,6 +42,69 @@ def test_same_postings_on_real_news_pages(shared: Path) -> None:
     assert len(texts) > 100
     for text in texts:
         assert fast_postings(text, 2.0) == chain_postings(text, 2.0)
+
+
+# Endings that send a word down each of Snowball English's rules.
+SUFFIXES = (
+    "s",
+    "es",
+    "ed",
+    "ing",
+    "ly",
+    "ness",
+    "ational",
+    "ization",
+    "ator",
+    "iveness",
+    "fulness",
+    "ousness",
+    "biliti",
+    "ement",
+    "ism",
+    "ous",
+    "ive",
+    "ize",
+    "ance",
+    "ence",
+    "er",
+    "ic",
+    "able",
+    "ible",
+    "ant",
+    "al",
+    "ful",
+    "eedly",
+    "ingly",
+    "ies",
+    "ied",
+    "logi",
+)
+
+
+def test_stems_are_whoosh_porter2_and_postgresqls(shared: Path, pg_server: Server) -> None:
+    """The C stemmer must stem as Whoosh's porter2 did (indexes built before keep matching
+    their queries) and as PostgreSQL's english_stem (both backends give the same answers),
+    on the words of real news pages and those words with each ending."""
+    truth = json.loads((shared / "data/extraction/aeb/ground-truth.json").read_text("utf-8"))
+    real = {
+        token.lower()
+        for page in truth.values()
+        for token in TOKEN.findall(page.get("articleBody") or "")
+        if not token.isdigit()
+    }
+    words = sorted(real | {w + s for w in sorted(real)[::7] if w.isalpha() for s in SUFFIXES})
+    assert len(words) > 50_000
+    ours = [_stem(w) for w in words]
+    assert [w for w, stem in zip(words, ours, strict=True) if stem != whoosh_porter2(w)] == []
+    with psycopg.connect(pg_server.url("postgres")) as conn:
+        lexized = conn.execute(
+            "SELECT ts_lexize('english_stem', w) FROM unnest(%s::text[]) AS w", (words,)
+        ).fetchall()
+    differ = [
+        w for w, stem, (pg,) in zip(words, ours, lexized, strict=True) if pg and pg[0] != stem
+    ]
+    assert differ == []
+    assert _stem("added") == "ad"  # Snowball 3 gives "add": PostgreSQL 15 does not
 
 
 def test_every_word_is_indexed_at_its_place() -> None:

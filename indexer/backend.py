@@ -18,8 +18,6 @@ from crawler.fetch import utc_now
 from indexer.cite import CitationStore
 from indexer.document import IndexSummary, Item, Progress, Story
 from indexer.errors import IndexAccessError
-from indexer.postgres.index import PostgresIndex, where
-from indexer.postgres.schema import SCHEMA_VERSION
 from indexer.request import SearchRequest
 from indexer.target import is_postgres_url
 from indexer.whoosh.live import LiveIndex
@@ -167,7 +165,11 @@ def _scan(folder: Path) -> list[tuple[str, int, float]]:
 def describe(target: str | Path) -> str:
     """How messages and `stats` name the index at `target`: its directory, or a PostgreSQL
     URL's host:port/dbname (never its password)."""
-    return where(str(target)) if is_postgres_url(target) else str(target)
+    if not is_postgres_url(target):
+        return str(target)
+    from indexer.postgres.index import where  # see open_backend
+
+    return where(str(target))
 
 
 def write_lock_file(target: str | Path) -> Path | None:
@@ -185,6 +187,9 @@ def migrate(target: str | Path) -> str:
             f"{target}: a Whoosh index needs no migration (`innosearch index` refuses an older "
             "one and says to run `innosearch index --rebuild`)"
         )
+    from indexer.postgres.index import PostgresIndex  # see open_backend
+    from indexer.postgres.schema import SCHEMA_VERSION
+
     PostgresIndex(str(target), migrate_schema=True).close()
     return f"the PostgreSQL index is at schema version {SCHEMA_VERSION}"
 
@@ -203,8 +208,13 @@ def open_backend(
     `writable`, which upgrades an older PostgreSQL schema; the web app and searches never
     change a schema, and an index that needs upgrading tells them which command does it.
     `site_names` (host -> name, from the configuration) name the sites in what it answers.
+
+    The PostgreSQL backend is imported only here, for a URL: psycopg and its modules are a
+    quarter of a second of every command's start, which a Whoosh index never needs.
     """
     if is_postgres_url(target):
+        from indexer.postgres.index import PostgresIndex
+
         backend: Backend = PostgresIndex(str(target), read_urls, migrate_schema=writable)
     else:
         backend = WhooshIndex(target)

@@ -92,8 +92,12 @@ def tokens_of(text: str) -> list[str]:
 # numbers included).
 _TERMS: dict[str, Any] = {}
 _MAX_TERMS = 500_000
+# The values of `_TERMS` whose token does not count in a field's length (`counts`: a common
+# word's term, or an acronym of one: "US" -> ("~us", "US")). Never cleared: common words are a
+# few hundred, and whether a value counts never changes.
+_UNCOUNTED: set[Any] = set()
 # position -> the encoding of a term seen at that position only (see FastPositions.encode)
-_ONE_PLACE: dict[int, bytes] = {}
+ONE_PLACE: dict[int, bytes] = {}
 # Marks the term of a common word ("~the", "~other"), which no token can start with: "others"
 # stems to "other", and would otherwise match every "other" (a stop word) in the index, which
 # moves the ranking (bench/ranking.py: CACM MAP 0.3394 unmarked, 0.3397 marked as before).
@@ -115,7 +119,11 @@ def term_of(word: str) -> str:
         if len(_TERMS) > _MAX_TERMS:
             _TERMS.clear()
         term = _stem(word.replace("-", "")).translate(accent_map)
-        term = _TERMS[word] = COMMON_MARK + term if is_common(word) else term
+        if is_common(word):
+            term = COMMON_MARK + term
+        if not counts(term):
+            _UNCOUNTED.add(term)
+        _TERMS[word] = term
     return term
 
 
@@ -126,12 +134,15 @@ def counts(term: str) -> bool:
 
 
 def _term(token: str) -> Any:
-    """What `_TERMS` keeps for a token as written: its term, or (term, token) for an acronym."""
-    term = term_of(token.lower())
+    """What `_TERMS` keeps for a token as written: its term, or (term, token) for an acronym
+    (in `_UNCOUNTED` when its term does not count)."""
+    term = found = term_of(token.lower())
     if ACRONYM.fullmatch(token):
-        term = (term, token)
-    _TERMS[token] = term
-    return term
+        found = (term, token)
+        if not counts(term):
+            _UNCOUNTED.add(found)
+    _TERMS[token] = found
+    return found
 
 
 class TermFilter(Filter):
@@ -172,6 +183,12 @@ class EnglishAnalyzer(CompositeAnalyzer):
     def positions(text: str) -> dict[str, list[int]]:
         """Each term of `text` with its positions, as the Whoosh chain numbers them (every
         token's place); which of them count in the field's length is `counts`."""
+        return EnglishAnalyzer.indexed(text)[0]
+
+    @staticmethod
+    def indexed(text: str) -> tuple[dict[str, list[int]], int]:
+        """`positions`, and the field's length they give: its tokens whose terms `counts`
+        (counted in C here rather than term by term in the writer)."""
         terms = _TERMS
         if len(terms) > _MAX_TERMS:
             terms.clear()
@@ -181,6 +198,7 @@ class EnglishAnalyzer(CompositeAnalyzer):
             for index, term in enumerate(mapped):
                 if term is None:
                     mapped[index] = _term(tokens[index])
+        length = len(mapped) - sum(map(_UNCOUNTED.__contains__, mapped))
         capitals = not shouted(text)
         found: dict[str, list[int]] = {}
         for pos, term in enumerate(mapped):
@@ -197,7 +215,7 @@ class EnglishAnalyzer(CompositeAnalyzer):
                 found[term] = [pos]
             else:
                 places.append(pos)
-        return found
+        return found, length
 
 
 class FastPositions(Positions):
@@ -214,9 +232,9 @@ class FastPositions(Positions):
         once in a field (most of them) takes its bytes from a cache by position."""
         if len(poslist) == 1:
             place = poslist[0]
-            known = _ONE_PLACE.get(place)
+            known = ONE_PLACE.get(place)
             if known is None:
-                known = _ONE_PLACE[place] = pack_uint(1) + pickle.dumps([place], 2)
+                known = ONE_PLACE[place] = pack_uint(1) + pickle.dumps([place], 2)
             return known
         gaps = [poslist[0], *map(sub, poslist[1:], poslist)]
         return pack_uint(len(gaps)) + pickle.dumps(gaps, 2)

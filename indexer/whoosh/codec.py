@@ -35,8 +35,8 @@ import pickle
 import zlib
 from array import array
 from collections.abc import Iterable, Sequence
-from itertools import groupby
-from operator import itemgetter
+from itertools import chain, groupby
+from operator import itemgetter, sub
 from typing import Any
 
 from whoosh.codec.whoosh3 import (
@@ -130,6 +130,22 @@ class _PostingsWriter(W3PostingsWriter):
         self._blockcount += 1
         self._new_block()
 
+    def _mini_ids(self) -> tuple[int, ...]:
+        # As W3PostingsWriter._mini_ids (the gaps between document numbers), in C rather than
+        # a generator per posting.
+        ids = self._ids
+        return tuple(ids) if self._byteids else tuple(map(sub, ids, chain((0,), ids)))
+
+    def _mini_weights(self) -> Any:
+        # As W3PostingsWriter._mini_weights: None when every weight is 1, the one weight when
+        # all are equal, else all of them; counted in C rather than by two generators.
+        weights = self._weights
+        if weights.count(1.0) == len(weights):
+            return None
+        if weights.count(weights[0]) == len(weights):
+            return weights[0]
+        return tuple(weights)
+
     def finish_postings(self) -> W3TermInfo:
         if self._blockcount or len(self._ids) != 1:
             return super().finish_postings()
@@ -212,9 +228,9 @@ class _FieldWriter(W3FieldWriter):
             writer._ids = array("I", block_ids)
             writer._weights = array("f", weights[start:end])
             writer._maxweight = max(0, *weights[start:end])  # as added: not rounded
-            writer._values = [v for v in values[start:end] if v]
+            writer._values = list(filter(None, values[start:end]))
             if field_lengths is not None:
-                known = [n for n in map(field_lengths.__getitem__, block_ids) if n]
+                known = list(filter(None, map(field_lengths.__getitem__, block_ids)))
                 if known:
                     writer._minlength, writer._maxlength = min(known), max(known)
         self.finish_term()

@@ -25,7 +25,7 @@ from typing import Any
 
 from whoosh.writing import SegmentWriter as WhooshSegmentWriter
 
-from indexer.whoosh.analysis import EnglishAnalyzer, FastPositions, counts
+from indexer.whoosh.analysis import ONE_PLACE, EnglishAnalyzer, FastPositions
 from indexer.whoosh.codec import field_lengths_of
 
 # Bytes a posting held here takes (three list slots, its weight, its encoded value), for the
@@ -63,6 +63,7 @@ class SegmentWriter(WhooshSegmentWriter):
         self._check_fields(schema, names)
         perdoc.start_doc(docnum)
         held = 0
+        one_place = ONE_PLACE.get
         for name in names:
             value = fields[name]
             if value is None:
@@ -76,18 +77,24 @@ class SegmentWriter(WhooshSegmentWriter):
                     self.pool.fieldnames.add(name)
                 fmt = field.format
                 if type(fmt) is FastPositions and isinstance(field.analyzer, EnglishAnalyzer):
+                    # FastPositions.word_values, inlined: a term seen once (most of them) takes
+                    # its encoding from the cache by position.
                     boost = fmt.field_boost
                     encode = fmt.encode
-                    for term, places in field.analyzer.positions(value).items():
-                        freq = len(places)
-                        if counts(term):  # as FastPositions.word_values gives it to Whoosh
-                            length += freq
+                    found, length = field.analyzer.indexed(value)
+                    for term, places in found.items():
+                        if len(places) == 1:
+                            weight = boost
+                            encoded = one_place(places[0]) or encode(places)
+                        else:
+                            weight = len(places) * boost
+                            encoded = encode(places)
                         postings = terms.get(term)
                         if postings is None:
-                            terms[term] = [docnum, freq * boost, encode(places)]
+                            terms[term] = [docnum, weight, encoded]
                         else:
-                            postings += (docnum, freq * boost, encode(places))
-                        held += 1
+                            postings += (docnum, weight, encoded)
+                    held += len(found)
                 else:
                     scorable = field.scorable
                     for tbytes, freq, weight, vbytes in self._index(name, field, value):

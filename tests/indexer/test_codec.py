@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from array import array
 from pathlib import Path
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from whoosh import index as whoosh_index
-from whoosh.codec.whoosh3 import W3Codec
+from whoosh.codec.whoosh3 import W3Codec, W3PostingsWriter
 from whoosh.qparser import QueryParser
 from whoosh.reading import IndexReader
 
-from indexer.whoosh.codec import FastW3Codec
+from indexer.whoosh.codec import FastW3Codec, _PostingsWriter
 from indexer.whoosh.schema import WEIGHTING, make_schema
 from indexer.whoosh.write import to_document
 from tests.conftest import fixture_articles
@@ -86,3 +89,20 @@ def test_segments_name_the_stock_codec(tmp_path: Path) -> None:
         assert [type(segment.codec()) for segment in ix._segments()] == [W3Codec]
     finally:
         ix.close()
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.integers(0, 1000), min_size=1, max_size=130, unique=True).map(sorted),
+    st.sampled_from([[1.0], [2.0], [1.0, 2.0], [0.5, 1.0, 3.0]]),
+    st.data(),
+)
+def test_blocks_pack_as_the_stock_writer(ids: list[int], choices: list[float], data) -> None:
+    # Document numbers become gaps and weights shrink to None, one value or all of them, as
+    # the stock writer does: a block packed differently would read back other postings.
+    weights = data.draw(st.lists(st.sampled_from(choices), min_size=len(ids), max_size=len(ids)))
+    ours, stock = _PostingsWriter(None, 128), W3PostingsWriter(None, 128)
+    for writer in (ours, stock):
+        writer._ids, writer._weights = array("I", ids), array("f", weights)
+    assert ours._mini_ids() == stock._mini_ids()
+    assert ours._mini_weights() == stock._mini_weights()

@@ -225,7 +225,7 @@ class PrintStore:
         for band in print_.keys:
             self._pending_bands.setdefault(band, []).append(doc_id)
         if len(self._pending) >= self.PENDING:
-            self._write_pending()
+            self.write()
 
     def remove(self, doc_id: str) -> None:
         held = self._pending.pop(doc_id, None)
@@ -247,7 +247,7 @@ class PrintStore:
         )
         self._db.execute("DELETE FROM prints WHERE doc = ?", (doc,))
 
-    def _write_pending(self) -> None:
+    def write(self) -> None:
         """Writes the held prints in the open transaction (commit makes them durable)."""
         if not self._pending:
             return
@@ -266,7 +266,7 @@ class PrintStore:
         self._stored = True
 
     def commit(self) -> None:
-        self._write_pending()
+        self.write()
         self._db.commit()
 
     def close(self) -> None:

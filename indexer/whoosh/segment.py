@@ -20,9 +20,13 @@ pool. Only documents this writer leaves to Whoosh (boosts, term vectors) go thro
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from operator import itemgetter
 from typing import Any
 
+from whoosh.analysis import IDTokenizer
+from whoosh.fields import ID
+from whoosh.formats import Existence
 from whoosh.writing import SegmentWriter as WhooshSegmentWriter
 
 from indexer.whoosh.analysis import ONE_PLACE, EnglishAnalyzer, FastPositions
@@ -47,6 +51,7 @@ class SegmentWriter(WhooshSegmentWriter):
         self._limit = self.pool.limit // POSTING_BYTES
         self._spilled = False
         self._indexed: dict[str, dict[Any, list[tuple]]] = {}  # field -> value -> its terms
+        self._plain: dict[str, bool] = {}  # field -> whether it is an ID field (`_index`)
         # Term vectors and spelling words are left to Whoosh (our schema has neither).
         self._lean = not any(f.vector or f.separate_spelling() for _, f in self.schema.items())
 
@@ -120,9 +125,16 @@ class SegmentWriter(WhooshSegmentWriter):
         """Whether the postings held have reached the memory limit: time for a new segment."""
         return self._held > self._limit
 
-    def _index(self, name: str, field: Any, value: Any) -> list[tuple]:
+    def _index(self, name: str, field: Any, value: Any) -> Sequence[tuple]:
         """Whoosh's (term bytes, frequency, weight, value) for a field's value, kept for values
-        that repeat."""
+        that repeat. An ID field's value (ids, URLs, group keys, dates: unique, so never kept)
+        is its one term, as Whoosh's IDTokenizer and Existence format give it, without their
+        token objects and generators."""
+        plain = self._plain.get(name)
+        if plain is None:
+            plain = self._plain[name] = _is_plain_id(field)
+        if plain and type(value) is str:
+            return ((value.encode("utf-8"), 1, field.format.field_boost, b""),)
         known = self._indexed.setdefault(name, {})
         try:
             return known[value]
@@ -179,3 +191,12 @@ class SegmentWriter(WhooshSegmentWriter):
         finally:
             if lengths is not None:
                 lengths.close()
+
+
+def _is_plain_id(field: Any) -> bool:
+    """Whether a field indexes a value as one term, as it is (Whoosh's ID field)."""
+    return (
+        type(field) is ID
+        and type(field.analyzer) is IDTokenizer
+        and type(field.format) is Existence
+    )

@@ -4,6 +4,7 @@
     .venv/bin/python bench/backends.py --size 100000
     .venv/bin/python bench/backends.py --size 1000000 --only postgresql \\
         --pg postgresql://postgres@127.0.0.1:5432/million --skip-load   # an index built before
+    .venv/bin/python bench/backends.py --size 1000000 --only whoosh --whoosh DIR --browses 30
 
 The same corpus (bench/corpus.py) is indexed with `innosearch index --from-jsonl` into a Whoosh
 directory and into a PostgreSQL database (a throwaway cluster on loopback, tests/pg_server.py,
@@ -11,10 +12,12 @@ durability off; or the database `--pg` names), each is served with `innosearch s
 same queries (bench/speed.py's: 1-3 mid-frequency title words, a quarter with a year and a
 quarter with a chain selected, all with the three facets) are sent with 1 and 2 clients; then
 browsing: the first 100 of them without their words (facets only, newest first, some with
-the year or chain selected). Printed: the build's wall time, rate and peak memory (the largest
-process of `innosearch index`; PostgreSQL's own processes not counted), size on disk, p50 / p95
-latency and queries per second of both kinds, the first browse after opening (what a cache of
-the unfiltered counts costs once per index generation), server peak memory, the load average.
+the year or chain selected; `--browses` takes fewer, where each takes seconds). Printed: the
+build's wall time, rate and peak memory (the largest process of `innosearch index`;
+PostgreSQL's own processes not counted; also printed as soon as the build ends), size on disk,
+p50 / p95 latency and queries per second of both kinds, the first browse after opening (what a
+cache of the unfiltered counts costs once per index generation), server peak memory, errors
+(answers other than 200, a search past its time budget included), the load average.
 The figures in docs/scaling.md come from here.
 """
 
@@ -51,12 +54,19 @@ from bench.speed import (  # noqa: E402
     timed,
 )
 
-BROWSE = 100  # browsing queries per phase
+BROWSE = 100  # browsing queries per phase, unless --browses says
 QUERY_SAMPLE = 100_000  # articles the queries are chosen from
 
 
 def measure(
-    name: str, target: str, corpus_path: Path, size: int, queries: list, warm: list, load: bool
+    name: str,
+    target: str,
+    corpus_path: Path,
+    size: int,
+    queries: list,
+    warm: list,
+    load: bool,
+    browses: int = BROWSE,
 ) -> dict:
     result: dict = {}
     if load:
@@ -64,6 +74,11 @@ def measure(
             [str(BIN / "innosearch"), "index", "--from-jsonl", str(corpus_path), "--index", target]
         )
         result |= {"seconds": seconds, "rate": size / seconds, "build_mb": kib / 1024}
+        print(
+            f"  {name}: built in {seconds:,.0f} s ({size / seconds:,.0f}/s), peak "
+            f"{kib / 1024:,.0f} MB, load {os.getloadavg()}",
+            file=sys.stderr,
+        )
     result["disk_mb"] = disk_bytes(target) / 1e6
     port = free_port()
     server = Server(
@@ -72,7 +87,7 @@ def measure(
         port,
         "/healthz",
     )
-    browse = [Query("", q.year, q.chain).ours() for q in queries[:BROWSE]]
+    browse = [Query("", q.year, q.chain).ours() for q in queries[:browses]]
     try:
         started = time.perf_counter()
         get(port, Query("").ours())
@@ -110,6 +125,7 @@ def main() -> int:
         "--pg", help="a PostgreSQL database URL to use instead of a throwaway cluster"
     )
     parser.add_argument("--skip-load", action="store_true", help="search the indexes as they are")
+    parser.add_argument("--browses", type=int, default=BROWSE, help="browsing queries per phase")
     args = parser.parse_args()
     backends = [b for b in ("whoosh", "postgresql") if args.only in (None, b)]
     if args.skip_load and (
@@ -126,14 +142,15 @@ def main() -> int:
     warm, measured = chosen[:WARMUP], chosen[WARMUP:]
     del records
 
+    def run(name: str, target: str) -> dict:
+        load = not args.skip_load
+        return measure(name, target, corpus_path, args.size, measured, warm, load, args.browses)
+
     results = {}
     with ExitStack() as stack:
         work = stack.enter_context(tempfile.TemporaryDirectory(prefix="innosearch-backends-"))
         if "whoosh" in backends:
-            target = args.whoosh or str(Path(work) / "index")
-            results["whoosh"] = measure(
-                "whoosh", target, corpus_path, args.size, measured, warm, not args.skip_load
-            )
+            results["whoosh"] = run("whoosh", args.whoosh or str(Path(work) / "index"))
         if "postgresql" in backends:
             url = args.pg
             if not url:
@@ -141,16 +158,14 @@ def main() -> int:
 
                 pg = stack.enter_context(running())
                 url = pg.url(pg.create_database("bench"))
-            results["postgresql"] = measure(
-                "postgresql", url, corpus_path, args.size, measured, warm, not args.skip_load
-            )
-    report(args.size, len(measured), results)
+            results["postgresql"] = run("postgresql", url)
+    report(args.size, len(measured), args.browses, results)
     return 0
 
 
-def report(size: int, queries: int, results: dict[str, dict]) -> None:
+def report(size: int, queries: int, browses: int, results: dict[str, dict]) -> None:
     names = list(results)
-    print(f"\n{size:,} articles; {queries} word searches and {BROWSE} browses (no words), all")
+    print(f"\n{size:,} articles; {queries} word searches and {browses} browses (no words), all")
     print(f"with the three facets, through /api/search; load average {os.getloadavg()}")
     print(f"on {os.cpu_count()} cores\n{'':<30}" + "".join(f"{n:>14}" for n in names))
 

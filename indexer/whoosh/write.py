@@ -288,7 +288,8 @@ def write_items(
 # starts another (indexer/whoosh/subwriters.py), so a build of any size stays within the limit.
 # Every segment is one more for each search to open and read, so the limit is as large as the
 # machine allows: all sub-writers together a fifth of its memory, each between 256 MB and 2 GB
-# (on this 23 GB machine 2 GB: no second segment below about 200,000 articles a sub-writer).
+# (on this 23 GB machine 2 GB: about 172,000 articles of bench/corpus.py a segment at 032ffe5,
+# so a build of 25,000 writes one segment a sub-writer and a million six; docs/scaling.md).
 BULK_MIN = 2000
 _PROCS = max(2, os.cpu_count() or 2)
 

@@ -284,8 +284,9 @@ def write_items(
 # the server keeps one searcher per thread, so its peak memory grew with its threads.
 #
 # Each sub-writer holds its postings in memory by term up to `limitmb` (about 90 bytes a
-# posting, 110 postings an article; indexer/whoosh/segment.py); there it finishes its segment and
-# starts another (indexer/whoosh/subwriters.py), so a build of any size stays within the limit.
+# posting, about 140 an article since common words are indexed; indexer/whoosh/segment.py);
+# there it finishes its segment and starts another (indexer/whoosh/subwriters.py), so a build
+# of any size stays within the limit.
 # Every segment is one more for each search to open and read, so the limit is as large as the
 # machine allows: all sub-writers together a fifth of its memory, each between 256 MB and 2 GB
 # (on this 23 GB machine 2 GB: about 172,000 articles of bench/corpus.py a segment at 032ffe5,

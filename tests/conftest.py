@@ -6,9 +6,10 @@ repository) and skip with a reason when it is missing, except on CI (CI=true), w
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -64,6 +65,26 @@ def syndicated_articles() -> list[Article]:
         Article(url="https://www.daily.example.org/q", id="late", title="Hefei quantum",
                 text=story, site_name="The Daily"),
     ]  # fmt: skip
+
+
+@contextlib.contextmanager
+def whoosh_and_postgres(
+    articles: Sequence[Article], folder: Path, server: Server, database: str
+) -> Iterator[tuple[Any, Any]]:
+    """The same articles in a Whoosh index at `folder` and in a new PostgreSQL database: the
+    pair that tests of both backends' answers compare."""
+    from indexer.backend import WhooshIndex
+    from indexer.postgres.index import PostgresIndex
+
+    index_articles(folder, articles)
+    pg = PostgresIndex(server.url(server.create_database(database)), migrate_schema=True)
+    pg.write((a, None, None, False) for a in articles)
+    whoosh = WhooshIndex(folder)
+    try:
+        yield whoosh, pg
+    finally:
+        whoosh.close()
+        pg.close()
 
 
 @pytest.fixture(scope="session", params=["whoosh", "postgres"])

@@ -18,7 +18,7 @@ from indexer.document import Story
 from indexer.enrich.countries import name_of
 from indexer.postgres.index import PostgresIndex
 from indexer.request import SearchRequest
-from indexer.whoosh import index_articles
+from tests.conftest import whoosh_and_postgres
 from tests.indexer.test_query_cost import news
 from tests.pg_server import Server
 
@@ -91,15 +91,9 @@ def news_indexes(
     shared: Path, tmp_path_factory: pytest.TempPathFactory, pg_server: Server
 ) -> Iterator[tuple[WhooshIndex, PostgresIndex]]:
     """1,500 real news articles in a Whoosh index and in a PostgreSQL one."""
-    articles = news(shared, NEWS)
     folder = tmp_path_factory.mktemp("cooc-news") / "index"
-    index_articles(folder, articles)
-    pg = PostgresIndex(pg_server.url(pg_server.create_database("cooc_news")), migrate_schema=True)
-    pg.write((a, None, None, False) for a in articles)
-    whoosh = WhooshIndex(folder)
-    yield whoosh, pg
-    whoosh.close()
-    pg.close()
+    with whoosh_and_postgres(news(shared, NEWS), folder, pg_server, "cooc_news") as pair:
+        yield pair
 
 
 @pytest.mark.parametrize("q", ["", "trade", "oil OR bank"])

@@ -20,7 +20,7 @@ from indexer.request import SearchRequest
 from indexer.trends import NONE, OTHER, compare, trends
 from indexer.whoosh import index_articles
 from indexer.whoosh.write import write_items
-from tests.conftest import fixture_articles
+from tests.conftest import fixture_articles, whoosh_and_postgres
 from web.charts import period_bounds
 
 NEWS_ARTICLES = 900  # a slice of NewsArticles (Dec 2016 - Mar 2017): months, many countries
@@ -137,18 +137,11 @@ def news_indexes(
     shared: Path, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
 ) -> Iterator[tuple[Any, Any]]:
     """The same slice of real news in a Whoosh index and in a PostgreSQL one."""
-    from indexer.postgres.index import PostgresIndex
-
     articles = news(shared, NEWS_ARTICLES)
     folder = tmp_path_factory.mktemp("news-trends")
-    index_articles(folder, articles)
     server = request.getfixturevalue("pg_server")
-    pg = PostgresIndex(server.url(server.create_database("trends")), migrate_schema=True)
-    pg.write((a, None, None, False) for a in articles)
-    whoosh = WhooshIndex(folder)
-    yield whoosh, pg
-    whoosh.close()
-    pg.close()
+    with whoosh_and_postgres(articles, folder, server, "trends") as pair:
+        yield pair
 
 
 @pytest.mark.parametrize(

@@ -51,7 +51,7 @@ class SegmentWriter(WhooshSegmentWriter):
         self._limit = self.pool.limit // POSTING_BYTES
         self._spilled = False
         self._indexed: dict[str, dict[Any, list[tuple]]] = {}  # field -> value -> its terms
-        self._plain: dict[str, bool] = {}  # field -> whether it is an ID field (`_index`)
+        self._plain = {name for name, f in self.schema.items() if _is_plain_id(f)}  # `_index`
         # Term vectors and spelling words are left to Whoosh (our schema has neither).
         self._lean = not any(f.vector or f.separate_spelling() for _, f in self.schema.items())
 
@@ -130,10 +130,7 @@ class SegmentWriter(WhooshSegmentWriter):
         that repeat. An ID field's value (ids, URLs, group keys, dates: unique, so never kept)
         is its one term, as Whoosh's IDTokenizer and Existence format give it, without their
         token objects and generators."""
-        plain = self._plain.get(name)
-        if plain is None:
-            plain = self._plain[name] = _is_plain_id(field)
-        if plain and type(value) is str:
+        if name in self._plain and type(value) is str:
             return ((value.encode("utf-8"), 1, field.format.field_boost, b""),)
         known = self._indexed.setdefault(name, {})
         try:
